@@ -1,7 +1,7 @@
 using CinemaVision.Core.Frames;
 using CinemaVision.Core.Geometry;
 
-namespace CinemaVision.Core.Detection;
+namespace CinemaVision.Core.Detections;
 
 /// <summary>
 /// The detector port. Implementations (ONNX Runtime in CinemaVision.Vision) must be safe for concurrent calls.

@@ -1,6 +1,6 @@
 using CinemaVision.Core.Geometry;
 
-namespace CinemaVision.Core.Detection;
+namespace CinemaVision.Core.Detections;
 
 /// <summary>
 /// One detected object in frame coordinates. <see cref="ClassId"/> indexes the producing model's class list;

@@ -1,0 +1,80 @@
+using CinemaVision.Core.Detections;
+using CinemaVision.Core.Tiling;
+
+namespace CinemaVision.Vision.Detectors;
+
+public enum TilingMode
+{
+    /// <summary>One pass over the whole frame, letterboxed to the model input.</summary>
+    Full = 0,
+
+    /// <summary>Tiles at <see cref="DetectionOptions.TileSizes"/> (default: native input size and 2x) plus a full-frame pass.</summary>
+    Tiled = 1,
+
+    /// <summary>
+    /// Perspective bands when a <see cref="DetectionOptions.Perspective"/> is given; otherwise tiles chosen from
+    /// the frame size (native tiles when the frame is larger than the input, 2x tiles too when it is much larger).
+    /// </summary>
+    Auto = 2,
+}
+
+/// <summary>Everything needed to build a detector: model, tiling, merging, threads.</summary>
+public sealed record DetectionOptions
+{
+    public string Model { get; init; } = "yolox_nano_coco_416";
+
+    /// <summary>Explicit weights path (bypasses the asset cache; the manifest still describes the model).</summary>
+    public string? ModelPath { get; init; }
+
+    public TilingMode Tiling { get; init; } = TilingMode.Tiled;
+
+    /// <summary>Tile edges in source pixels for <see cref="TilingMode.Tiled"/>; null = native input size and 2x.</summary>
+    public IReadOnlyList<int>? TileSizes { get; init; }
+
+    public float Overlap { get; init; } = 0.2f;
+
+    public bool FullFrame { get; init; } = true;
+
+    public PerspectiveModel? Perspective { get; init; }
+
+    /// <summary>Person height in model-input pixels that perspective planning aims for.</summary>
+    public float TargetObjectPixels { get; init; } = 96;
+
+    public RegionOfInterest? RegionOfInterest { get; init; }
+
+    public MergeOptions Merge { get; init; } = DefaultMerge;
+
+    /// <summary>IoU above which raw candidates of one model run are suppressed (before merging across tiles).</summary>
+    public float TileNmsIoU { get; init; } = 0.45f;
+
+    /// <summary>Keep only classes the product maps (person, phone, face); false keeps all model classes.</summary>
+    public bool MappedClassesOnly { get; init; } = true;
+
+    /// <summary>ONNX Runtime intra-op threads per run. Small models run best with 1 thread and tiles in parallel.</summary>
+    public int IntraOpThreads { get; init; } = 1;
+
+    /// <summary>Tiles inferred concurrently (each with its own buffers, one shared session).</summary>
+    public int TileParallelism { get; init; } = Environment.ProcessorCount;
+
+    public bool VerifyModelHash { get; init; } = true;
+
+    public static MergeOptions DefaultMerge { get; } = new()
+    {
+        Strategy = MergeStrategy.GreedyNmm,
+        Metric = MatchMetric.IoS,
+        MatchThreshold = 0.6f,
+        DefaultScoreThreshold = 0.35f,
+        ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.35f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
+    };
+
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Model)) yield return "Model: a model name is required.";
+        if (Overlap is < 0 or > 0.9f) yield return $"Overlap: must be within 0..0.9 (was {Overlap}).";
+        if (TileSizes is { } sizes && sizes.Any(s => s < 16)) yield return $"TileSizes: each must be at least 16 px (were {string.Join(",", sizes)}).";
+        if (IntraOpThreads < 1) yield return $"IntraOpThreads: must be at least 1 (was {IntraOpThreads}).";
+        if (TileParallelism < 1) yield return $"TileParallelism: must be at least 1 (was {TileParallelism}).";
+        if (TileNmsIoU is <= 0 or > 1) yield return $"TileNmsIoU: must be within (0, 1] (was {TileNmsIoU}).";
+        if (Tiling == TilingMode.Full && !FullFrame) yield return "FullFrame: Full tiling needs the full-frame pass.";
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using CinemaVision.Core.Detections;
+using CinemaVision.Core.Frames;
+using CinemaVision.Core.Geometry;
+using CinemaVision.Core.Tiling;
+using CinemaVision.Vision.Frames;
+using OpenCvSharp;
+
+namespace CinemaVision.Vision.Detectors;
+
+/// <summary>
+/// The detection engine: plans tiles for the frame size (cached), letterboxes each tile into pooled buffers, runs
+/// the shared ONNX session on several tiles at once, decodes, maps boxes back to the frame, marks boxes cut by an
+/// inner tile edge, and merges everything across tiles and scales.
+/// </summary>
+public sealed class TiledDetector : IObjectDetector
+{
+    private readonly OnnxModelSession _model;
+    private readonly IDetectionDecoder _decoder;
+    private readonly DetectionOptions _options;
+    private readonly ConcurrentDictionary<SizeI, TilePlan> _plans = new();
+    private readonly float _minScore;
+    private readonly bool _ownsModel;
+
+    public TiledDetector(OnnxModelSession model, IDetectionDecoder decoder, DetectionOptions options, bool ownsModel = true)
+    {
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0) throw new ArgumentException("Invalid detection options: " + string.Join(" ", problems), nameof(options));
+        _model = model;
+        _decoder = decoder;
+        _options = options;
+        _ownsModel = ownsModel;
+        _minScore = options.Merge.MinimumScoreThreshold;
+    }
+
+    public DetectorInfo Info => _model.Info;
+
+    public OnnxModelSession Model => _model;
+
+    public DetectionOptions Options => _options;
+
+    /// <summary>The tiles a frame of this size is cut into (planned once per size).</summary>
+    public TilePlan PlanFor(SizeI frame) => _plans.GetOrAdd(frame, static (f, self) => TilePlanner.Plan(f, self._model.InputSize, self.ResolveTiling(f)), this);
+
+    public IReadOnlyList<Detection> Detect(IFrame frame, CancellationToken cancellationToken = default) =>
+        Detect(MatFrame.MatOf(frame), cancellationToken);
+
+    public List<Detection> Detect(Mat bgr, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"Expected a BGR 8-bit image, got {bgr.Type()}.", nameof(bgr));
+        var size = new SizeI(bgr.Width, bgr.Height);
+        var plan = PlanFor(size);
+        var candidates = new List<TileDetection>(64);
+
+        if (plan.Tiles.Count == 1 || _options.TileParallelism == 1)
+        {
+            foreach (var tile in plan.Tiles)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                RunTile(bgr, tile, size, candidates);
+            }
+        }
+        else
+        {
+            Parallel.For(0, plan.Tiles.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.TileParallelism, CancellationToken = cancellationToken },
+                i => RunTile(bgr, plan.Tiles[i], size, candidates));
+        }
+
+        return DetectionMerger.Merge(candidates, _options.Merge);
+    }
+
+    private void RunTile(Mat bgr, Tile tile, SizeI frame, List<TileDetection> sink)
+    {
+        var buffers = _model.Rent();
+        try
+        {
+            var transform = _model.Prepare(buffers, bgr, tile.Region);
+            _model.Run(buffers);
+            var found = buffers.Candidates;
+            found.Clear();
+            _decoder.Decode(_model, buffers, transform, _minScore, _options.MappedClassesOnly, found);
+            DetectionMerger.SuppressInPlace(found, _options.TileNmsIoU);
+            float tol = _options.Merge.EdgeTolerance;
+            lock (sink)
+            {
+                foreach (var d in found)
+                {
+                    var clipped = d with { Box = d.Box.ClipTo(frame.Width, frame.Height) };
+                    sink.Add(new TileDetection(clipped, DetectionMerger.IsCutByTileEdge(clipped.Box, tile, frame, tol)));
+                }
+            }
+        }
+        finally
+        {
+            _model.Return(buffers);
+        }
+    }
+
+    private TilingOptions ResolveTiling(SizeI frame)
+    {
+        int native = _model.InputSize.Height;
+        var o = _options;
+        return o.Tiling switch
+        {
+            TilingMode.Full => TilingOptions.FullFrameOnly,
+            TilingMode.Tiled => new TilingOptions
+            {
+                TileSizes = o.TileSizes ?? [_model.InputSize.Width, 2 * _model.InputSize.Width],
+                Overlap = o.Overlap,
+                FullFrame = o.FullFrame,
+                RegionOfInterest = o.RegionOfInterest,
+            },
+            _ when o.Perspective is not null => new TilingOptions
+            {
+                Perspective = o.Perspective,
+                TargetObjectPixels = o.TargetObjectPixels,
+                Overlap = o.Overlap,
+                FullFrame = o.FullFrame,
+                RegionOfInterest = o.RegionOfInterest,
+            },
+            _ => new TilingOptions
+            {
+                TileSizes = Math.Max(frame.Width, frame.Height) <= native * 1.3 ? []
+                    : Math.Max(frame.Width, frame.Height) >= native * 4 ? [_model.InputSize.Width, 2 * _model.InputSize.Width]
+                    : [_model.InputSize.Width],
+                Overlap = o.Overlap,
+                FullFrame = true,
+                RegionOfInterest = o.RegionOfInterest,
+            },
+        };
+    }
+
+    public void Dispose()
+    {
+        if (_ownsModel) _model.Dispose();
+    }
+}
