@@ -61,10 +61,10 @@ public sealed record DetectionOptions
     public static MergeOptions DefaultMerge { get; } = new()
     {
         Strategy = MergeStrategy.GreedyNmm,
-        Metric = MatchMetric.IoS,
-        MatchThreshold = 0.6f,
+        Metric = MatchMetric.IoU,
+        MatchThreshold = 0.5f,
         DefaultScoreThreshold = 0.35f,
-        ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.35f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
+        ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.5f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
     };
 
     public IEnumerable<string> Validate()

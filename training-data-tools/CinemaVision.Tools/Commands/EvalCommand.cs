@@ -28,6 +28,7 @@ internal static class EvalCommand
         var iou = new Option<float>("--iou") { Description = "IoU threshold for a match.", DefaultValueFactory = _ => 0.5f };
         var frames = new Option<int>("--frames") { Description = "Evaluate at most N frames.", DefaultValueFactory = _ => int.MaxValue };
         var step = new Option<int>("--step") { Description = "Evaluate every Nth frame.", DefaultValueFactory = _ => 1 };
+        var debugOut = new Option<string?>("--debug-out") { Description = "Folder to write annotated frames to (labels magenta, detections green)." };
         var ignore = new Option<string[]>("--ignore-region") { Description = "x,y,w,h of a region whose unlabelled detections count neither way (repeatable).", AllowMultipleArgumentsPerToken = false };
         var args = new DetectorArguments();
         var command = new Command("eval", """
@@ -35,13 +36,13 @@ internal static class EvalCommand
             count_mae (mean absolute error of the per-frame count), frames, ms_per_frame, tp, fp, fn. With --compare,
             one such object per configuration under its name. MOT boxes with flag 0 are ignore regions; MOT frame
             n+1 is video frame n.
-            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore };
+            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut };
         args.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore);
+                return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut);
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
             {
@@ -53,7 +54,7 @@ internal static class EvalCommand
     }
 
     private static int Run(ParseResult parse, DetectorArguments args, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
-        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore)
+        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut)
     {
         var (source, sequenceGt) = FrameInputs.ResolveSequence(parse.GetValue(input)!);
         var gtPath = parse.GetValue(gt) ?? sequenceGt ?? throw new ArgumentException("--gt is required (the input has no gt/gt.txt).");
@@ -94,7 +95,21 @@ internal static class EvalCommand
                 var found = detector.Detect(image);
                 totalMs += sw.Elapsed.TotalMilliseconds;
                 tiles += detector.PlanFor(new SizeI(image.Width, image.Height)).TileCount;
-                evaluator.AddFrame(found, truthCache.For(key, new SizeI(image.Width, image.Height)));
+                var truth = truthCache.For(key, new SizeI(image.Width, image.Height));
+                var outcome = evaluator.AddFrame(found, truth);
+                if (parse.GetValue(debugOut) is { } dir)
+                {
+                    Directory.CreateDirectory(dir);
+                    using var canvas = image.Clone();
+                    foreach (var t in truth)
+                    {
+                        OpenCvSharp.Cv2.Rectangle(canvas, new OpenCvSharp.Rect((int)t.Box.X, (int)t.Box.Y, (int)t.Box.Width, (int)t.Box.Height), t.Ignore ? new OpenCvSharp.Scalar(128, 128, 128) : new OpenCvSharp.Scalar(255, 0, 255), 1);
+                    }
+
+                    DetectCommand.Draw(canvas, found.Where(d => d.Class == cls));
+                    OpenCvSharp.Cv2.PutText(canvas, $"tp {outcome.TruePositives} fp {outcome.FalsePositives} fn {outcome.FalseNegatives}", new OpenCvSharp.Point(5, 15), OpenCvSharp.HersheyFonts.HersheySimplex, 0.5, new OpenCvSharp.Scalar(0, 255, 255), 1);
+                    OpenCvSharp.Cv2.ImWrite(Path.Combine(dir, $"{config.Name.Replace('@', '_')}_{key}.png"), canvas);
+                }
             }
 
             if (evaluator.Frames == 0) throw new InvalidDataException($"No frames could be read from {source}.");
