@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CinemaVision.Tools.Commands;
+using CinemaVision.Vision.Models;
 
 // cvtools: each command lives in Commands/<Name>Command.cs and is registered here.
 var root = new RootCommand("CinemaVision command line for installers and data teams.");
@@ -9,4 +10,13 @@ root.Subcommands.Add(DetectCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+}
+catch (Exception ex) when (ex is ModelAssetException or ArgumentException or FormatException or FileNotFoundException or InvalidDataException or IOException)
+{
+    // Bad input gets one line that names the problem, not a stack trace.
+    Console.Error.WriteLine($"cvtools: {ex.Message}");
+    return 2;
+}

@@ -86,6 +86,7 @@ public static class DetectionMerger
         if (n == 0) return result;
 
         int[] order = ArrayPool<int>.Shared.Rent(n);
+        float[] keys = ArrayPool<float>.Shared.Rent(n);
         bool[] done = ArrayPool<bool>.Shared.Rent(n);
         try
         {
@@ -93,18 +94,14 @@ public static class DetectionMerger
             for (int i = 0; i < n; i++)
             {
                 var d = candidates[i].Detection;
-                if (d.Score >= options.ThresholdFor(d.Class) && !d.Box.IsEmpty) order[count++] = i;
                 done[i] = false;
+                if (d.Score < options.ThresholdFor(d.Class) || d.Box.IsEmpty) continue;
+                // Whole boxes first (by score), then cut ones: a cut box can never suppress the whole object.
+                keys[count] = (candidates[i].IsCut ? 2f : 0f) - d.Score;
+                order[count++] = i;
             }
 
-            // Whole boxes first (by score), then cut ones: a cut box can never suppress the whole object.
-            Array.Sort(order, 0, count, Comparer<int>.Create((a, b) =>
-            {
-                var ca = candidates[a];
-                var cb = candidates[b];
-                if (ca.IsCut != cb.IsCut) return ca.IsCut ? 1 : -1;
-                return cb.Detection.Score.CompareTo(ca.Detection.Score);
-            }));
+            Array.Sort(keys, order, 0, count);
 
             for (int oi = 0; oi < count; oi++)
             {
@@ -155,6 +152,7 @@ public static class DetectionMerger
         finally
         {
             ArrayPool<int>.Shared.Return(order);
+            ArrayPool<float>.Shared.Return(keys);
             ArrayPool<bool>.Shared.Return(done);
         }
     }

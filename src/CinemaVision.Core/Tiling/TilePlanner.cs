@@ -70,14 +70,20 @@ public static class TilePlanner
     }
 
     /// <summary>
-    /// Start positions of tiles of length <paramref name="tile"/> covering [start, end) with the given overlap;
-    /// the last tile is shifted inward (kept inside [0, limit)) instead of running past the edge.
+    /// Start positions of tiles of length <paramref name="tile"/> covering [start, end) with at least the given
+    /// overlap. The first tile starts at <paramref name="start"/> and the last ends at <paramref name="end"/>
+    /// (shifted inward, never padded past the frame); the ones between are spread evenly, so no two tiles nearly
+    /// coincide as they can when only the last one is pulled back.
     /// </summary>
     public static IEnumerable<int> Positions(int start, int end, int tile, float overlap, int? limit = null)
     {
         int max = limit ?? end;
-        if (tile >= max) { yield return 0; yield break; }
-        int step = Math.Max(1, (int)MathF.Round(tile * (1 - overlap)));
+        if (tile >= max)
+        {
+            yield return 0;
+            yield break;
+        }
+
         int span = end - start;
         if (span <= tile)
         {
@@ -86,17 +92,14 @@ public static class TilePlanner
             yield break;
         }
 
-        int pos = start;
-        while (true)
+        float step = MathF.Max(1, tile * (1 - overlap));
+        int count = (int)MathF.Ceiling((span - tile) / step) + 1;
+        int previous = -1;
+        for (int i = 0; i < count; i++)
         {
-            if (pos + tile >= end)
-            {
-                yield return Math.Clamp(end - tile, 0, max - tile);
-                yield break;
-            }
-
-            yield return Math.Clamp(pos, 0, max - tile);
-            pos += step;
+            int pos = Math.Clamp(start + (int)MathF.Round((float)i * (span - tile) / (count - 1)), 0, max - tile);
+            if (pos != previous) yield return pos;
+            previous = pos;
         }
     }
 

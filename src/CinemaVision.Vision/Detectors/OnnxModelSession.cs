@@ -208,7 +208,7 @@ public sealed class OnnxModelSession : IDisposable
 
     /// <summary>Letterboxes (or stretches) a region of a BGR frame into the buffers' input tensor, per the model's convention.</summary>
     public LetterboxTransform Prepare(InferenceBuffers buffers, Mat bgr, RectI region) =>
-        Letterbox.Write(bgr, region, buffers.Canvas, buffers.Input, _convention);
+        Letterbox.Write(bgr, region, buffers.Canvas, buffers.Input, _convention, buffers.Planar);
 
     /// <summary>Runs the model on the buffers' input; results land in the buffers' outputs.</summary>
     public void Run(InferenceBuffers buffers) =>
@@ -227,7 +227,8 @@ public sealed class OnnxModelSession : IDisposable
         internal InferenceBuffers(OnnxModelSession model)
         {
             var size = model.InputSize;
-            Input = new float[3 * size.Width * size.Height];
+            Input = GC.AllocateArray<float>(3 * size.Width * size.Height, pinned: true);
+            Planar = new Letterbox.PlanarTarget(Input, size.Width, size.Height);
             InputValues = [OrtValue.CreateTensorValueFromMemory(Input, [1, 3, size.Height, size.Width])];
             Outputs = new float[model._outputShapes.Length][];
             var values = new OrtValue[model._outputShapes.Length];
@@ -249,6 +250,7 @@ public sealed class OnnxModelSession : IDisposable
         internal OrtValue[] OutputValues { get; }
         internal string[] OutputNames { get; }
         internal Mat Canvas { get; }
+        internal Letterbox.PlanarTarget Planar { get; }
         internal List<Detection> Candidates { get; } = new(256);
 
         public float[] Output(string name) => Outputs[Array.IndexOf(OutputNames, name)];
@@ -258,6 +260,7 @@ public sealed class OnnxModelSession : IDisposable
             foreach (var v in InputValues) v.Dispose();
             foreach (var v in OutputValues) v.Dispose();
             Canvas.Dispose();
+            Planar.Dispose();
         }
     }
 }

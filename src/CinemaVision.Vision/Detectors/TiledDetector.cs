@@ -19,6 +19,7 @@ public sealed class TiledDetector : IObjectDetector
     private readonly IDetectionDecoder _decoder;
     private readonly DetectionOptions _options;
     private readonly ConcurrentDictionary<SizeI, TilePlan> _plans = new();
+    private readonly ConcurrentBag<List<TileDetection>> _candidateLists = [];
     private readonly float _minScore;
     private readonly bool _ownsModel;
 
@@ -51,23 +52,31 @@ public sealed class TiledDetector : IObjectDetector
         if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"Expected a BGR 8-bit image, got {bgr.Type()}.", nameof(bgr));
         var size = new SizeI(bgr.Width, bgr.Height);
         var plan = PlanFor(size);
-        var candidates = new List<TileDetection>(64);
-
-        if (plan.Tiles.Count == 1 || _options.TileParallelism == 1)
+        if (!_candidateLists.TryTake(out var candidates)) candidates = new List<TileDetection>(256);
+        candidates.Clear();
+        try
         {
-            foreach (var tile in plan.Tiles)
+
+            if (plan.Tiles.Count == 1 || _options.TileParallelism == 1)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                RunTile(bgr, tile, size, candidates);
+                foreach (var tile in plan.Tiles)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    RunTile(bgr, tile, size, candidates);
+                }
             }
-        }
-        else
-        {
-            Parallel.For(0, plan.Tiles.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.TileParallelism, CancellationToken = cancellationToken },
-                i => RunTile(bgr, plan.Tiles[i], size, candidates));
-        }
+            else
+            {
+                Parallel.For(0, plan.Tiles.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.TileParallelism, CancellationToken = cancellationToken },
+                    i => RunTile(bgr, plan.Tiles[i], size, candidates));
+            }
 
-        return DetectionMerger.Merge(candidates, _options.Merge);
+            return DetectionMerger.Merge(candidates, _options.Merge);
+        }
+        finally
+        {
+            _candidateLists.Add(candidates);
+        }
     }
 
     private void RunTile(Mat bgr, Tile tile, SizeI frame, List<TileDetection> sink)

@@ -21,13 +21,58 @@ public readonly record struct LetterboxTransform(float ScaleX, float ScaleY, flo
 /// </summary>
 public static class Letterbox
 {
-    public sealed record Convention(bool Stretch, bool CenterAnchor, byte PadValue, bool Rgb, float[] Mean, float[] InverseStd);
+    public sealed record Convention(bool Stretch, bool CenterAnchor, byte PadValue, bool Rgb, float[] Mean, float[] InverseStd)
+    {
+        /// <summary>Same mean and scale for every channel: normalisation is one SIMD ConvertTo.</summary>
+        public bool UniformNormalisation => Mean[0] == Mean[1] && Mean[1] == Mean[2] && InverseStd[0] == InverseStd[1] && InverseStd[1] == InverseStd[2];
+    }
+
+    /// <summary>
+    /// Reusable OpenCV views for the fast path: a float canvas and three single-channel Mats that alias the
+    /// planes of the (pinned) input tensor, so OpenCV's vectorised ConvertTo and MixChannels write the tensor directly.
+    /// </summary>
+    public sealed class PlanarTarget : IDisposable
+    {
+        private static readonly int[] BgrOrder = [0, 0, 1, 1, 2, 2];
+        private static readonly int[] RgbOrder = [0, 2, 1, 1, 2, 0];
+        private readonly Mat[] _source;
+
+        public unsafe PlanarTarget(float[] pinnedInput, int width, int height)
+        {
+            FloatCanvas = new Mat(height, width, MatType.CV_32FC3);
+            _source = [FloatCanvas];
+            int plane = width * height;
+            fixed (float* p = pinnedInput)
+            {
+                // The array lives on the pinned object heap: the pointer stays valid for the array's lifetime.
+                Planes = [
+                    Mat.FromPixelData(height, width, MatType.CV_32FC1, (IntPtr)p),
+                    Mat.FromPixelData(height, width, MatType.CV_32FC1, (IntPtr)(p + plane)),
+                    Mat.FromPixelData(height, width, MatType.CV_32FC1, (IntPtr)(p + (2 * plane)))];
+            }
+        }
+
+        public Mat FloatCanvas { get; }
+        public Mat[] Planes { get; }
+
+        internal void WritePlanes(Convention convention, Mat canvas)
+        {
+            canvas.ConvertTo(FloatCanvas, MatType.CV_32FC3, convention.InverseStd[0], -convention.Mean[0] * convention.InverseStd[0]);
+            Cv2.MixChannels(_source, Planes, convention.Rgb ? RgbOrder : BgrOrder);
+        }
+
+        public void Dispose()
+        {
+            FloatCanvas.Dispose();
+            foreach (var m in Planes) m.Dispose();
+        }
+    }
 
     /// <param name="frame">BGR 8-bit frame.</param>
     /// <param name="region">The part of the frame to feed (a tile, or the whole frame).</param>
     /// <param name="canvas">A reusable CV_8UC3 Mat of exactly the model input size.</param>
     /// <param name="destination">NCHW planar float buffer of 3 * input width * input height.</param>
-    public static unsafe LetterboxTransform Write(Mat frame, RectI region, Mat canvas, Span<float> destination, Convention convention)
+    public static unsafe LetterboxTransform Write(Mat frame, RectI region, Mat canvas, Span<float> destination, Convention convention, PlanarTarget? planar = null)
     {
         int inW = canvas.Width, inH = canvas.Height;
         if (destination.Length < 3 * inW * inH)
@@ -63,6 +108,13 @@ public static class Letterbox
             Cv2.Resize(src, dst, new Size(newW, newH), 0, 0, interpolation);
         }
 
+        var transform = new LetterboxTransform(sx, sy, padX, padY, region.X, region.Y);
+        if (planar is not null && convention.UniformNormalisation)
+        {
+            planar.WritePlanes(convention, canvas);
+            return transform;
+        }
+
         int plane = inW * inH;
         // Channel c of the tensor reads BGR byte index map[c].
         int c0 = convention.Rgb ? 2 : 0, c2 = convention.Rgb ? 0 : 2;
@@ -85,6 +137,6 @@ public static class Letterbox
             }
         }
 
-        return new LetterboxTransform(sx, sy, padX, padY, region.X, region.Y);
+        return transform;
     }
 }
