@@ -64,7 +64,7 @@ public sealed record DetectionOptions
         Metric = MatchMetric.IoU,
         MatchThreshold = 0.5f,
         DefaultScoreThreshold = 0.35f,
-        ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.5f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
+        ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.55f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
     };
 
     public IEnumerable<string> Validate()

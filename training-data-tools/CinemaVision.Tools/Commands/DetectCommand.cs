@@ -58,7 +58,7 @@ internal static class DetectCommand
                     writer.Write(canvas);
                 }
 
-                Console.WriteLine($"{frames} frame(s), {totalMs / Math.Max(1, frames):0.0} ms per frame, {detector.PlanFor(new(1, 1)).TileCount} tile(s) for 1x1; wrote {outPath}");
+                Console.WriteLine($"{frames} frame(s), {totalMs / Math.Max(1, frames):0.0} ms per frame; wrote {outPath}");
                 return 0;
             }
             finally
