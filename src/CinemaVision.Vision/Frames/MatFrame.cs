@@ -40,6 +40,9 @@ public sealed class MatFrame : IFrame
     /// <summary>Wraps an image for one-off use (tools, tests); the frame owns and disposes it.</summary>
     public static MatFrame FromImage(Mat bgr, string cameraId = "image") => new(bgr, cameraId, 0, DateTimeOffset.UtcNow);
 
+    /// <summary>Wraps a Mat the caller keeps owning (disposing the frame leaves the Mat alone).</summary>
+    public static MatFrame Borrow(Mat bgr, string cameraId, DateTimeOffset timestamp, long sequence = 0) => new(bgr, cameraId, sequence, timestamp, static _ => { });
+
     /// <summary>The Mat behind any frame produced by this adapter layer.</summary>
     public static Mat MatOf(IFrame frame) => frame is MatFrame m
         ? m.Mat
