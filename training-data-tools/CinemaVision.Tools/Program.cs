@@ -9,6 +9,7 @@ root.Subcommands.Add(ModelsCommand.Create());
 root.Subcommands.Add(DetectCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(OccupancyCommand.Create());
 
 try
 {

@@ -13,7 +13,7 @@ public sealed record SeatAssignmentOptions
     public float PersonAnchorFromTop { get; init; } = 0.4f;
 
     /// <summary>How far below a face box the anchor sits, in face heights (the chest of a person facing the camera).</summary>
-    public float FaceAnchorBelow { get; init; } = 0.6f;
+    public float FaceAnchorBelow { get; init; } = 0.4f;
 
     /// <summary>Least share of the detection's anchor region that must fall in the seat when the anchor point is outside it.</summary>
     public float MinOverlap { get; init; } = 0.3f;

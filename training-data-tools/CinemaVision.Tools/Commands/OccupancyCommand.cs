@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CinemaVision.Core.Auditoriums;
+using CinemaVision.Core.Events;
+using CinemaVision.Core.Showings;
+using CinemaVision.Vision.Auditoriums;
+using CinemaVision.Vision.Detectors;
+using OpenCvSharp;
+
+namespace CinemaVision.Tools.Commands;
+
+/// <summary>
+/// <c>cvtools occupancy</c>: an installer's check of a seat map. Runs detection with the auditorium's seat map and
+/// zones over an image (analysed as a still camera) or a video, and prints per-seat states, the count and the
+/// events raised. JSON keys: people, seats_total, seats_occupied, seats (id -> state), events.
+/// </summary>
+internal static class OccupancyCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    public static Command Create()
+    {
+        var input = new Option<string>("--input") { Description = "Image or video of the auditorium.", Required = true };
+        var auditorium = new Option<string>("--auditorium") { Description = "Auditorium file (schemas/auditorium.schema.json).", Required = true };
+        var camera = new Option<string?>("--camera") { Description = "Camera id in the auditorium file (default: the first)." };
+        var json = new Option<string?>("--json") { Description = "Write the result as JSON." };
+        var output = new Option<string?>("--out") { Description = "Draw seats, zones and people on the image (or last video frame) to this file." };
+        var faces = new Option<bool>("--faces") { Description = "Fill seats from faces (camera at the screen end facing the audience)." };
+        var state = new Option<string>("--state") { Description = "Showing state: trailers | feature | lightsup | cleaning | closed.", DefaultValueFactory = _ => "feature" };
+        var fps = new Option<double>("--fps") { Description = "Analysis rate for video timestamps (frames per second of the input).", DefaultValueFactory = _ => 7 };
+        var frames = new Option<int>("--frames") { Description = "Analyse at most N video frames.", DefaultValueFactory = _ => int.MaxValue };
+        var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised.")
+        {
+            input, auditorium, camera, json, output, faces, state, fps, frames,
+        };
+        command.SetAction(parse =>
+        {
+            var read = AuditoriumFile.Parse(File.ReadAllText(parse.GetValue(auditorium)!));
+            if (!read.IsValid)
+            {
+                Console.Error.WriteLine($"cvtools occupancy: {parse.GetValue(auditorium)} has {read.Problems.Count} problem(s):");
+                foreach (var p in read.Problems) Console.Error.WriteLine($"  {p}");
+                return 2;
+            }
+
+            var aud = read.Auditorium!;
+            var cam = parse.GetValue(camera) is { } id ? aud.Cameras.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"--camera: no camera '{id}' in the auditorium (has {string.Join(", ", aud.Cameras.Select(c => c.Id))}).") : aud.Cameras[0];
+            var showing = Enum.TryParse<ShowingState>(parse.GetValue(state), ignoreCase: true, out var s) ? s : throw new ArgumentException($"--state: unknown showing state '{parse.GetValue(state)}'.");
+            var options = new AnalyzerOptions { FaceModel = parse.GetValue(faces) ? "ultraface_rfb_320" : null };
+            using var analyzer = new CameraAnalyzer(aud, cam, options);
+
+            var start = DateTimeOffset.UtcNow;
+            var step = TimeSpan.FromSeconds(1 / Math.Max(0.1, parse.GetValue(fps)));
+            CameraAnalysis? last = null;
+            var events = new List<object>();
+            Mat? lastImage = null;
+            try
+            {
+                var src = parse.GetValue(input)!;
+                bool still = FrameInputs.IsImage(src);
+                int n = 0;
+                foreach (var (_, _, _, image) in FrameInputs.Read(src, parse.GetValue(frames)))
+                {
+                    // A still image is analysed as a camera that keeps seeing the same scene, long enough for the seat smoothing to settle.
+                    int repeats = still ? options.Smoothing.Window : 1;
+                    for (int r = 0; r < repeats; r++)
+                    {
+                        last = analyzer.Analyze(image, start + (step * n++), showing);
+                        events.AddRange(last.Anomalies);
+                        events.AddRange(last.Piracy);
+                    }
+
+                    lastImage?.Dispose();
+                    lastImage = image.Clone();
+                }
+
+                if (last is null) throw new InvalidDataException($"No frame could be read from {src}.");
+                PrintSeats(cam, last);
+                Console.WriteLine($"people {last.People}, seats occupied {last.Occupancy.SeatsOccupied} of {last.Occupancy.SeatsTotal} (unknown {last.Occupancy.SeatsUnknown}), confidence {last.Occupancy.Confidence:0.00}, events {events.Count}");
+                if (parse.GetValue(json) is { } jsonPath)
+                {
+                    var node = new JsonObject
+                    {
+                        ["people"] = last.People,
+                        ["seats_total"] = last.Occupancy.SeatsTotal,
+                        ["seats_occupied"] = last.Occupancy.SeatsOccupied,
+                        ["seats_unknown"] = last.Occupancy.SeatsUnknown,
+                        ["confidence"] = last.Occupancy.Confidence,
+                        ["seats"] = new JsonObject(last.Seats.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => KeyValuePair.Create(k.Key, (JsonNode?)JsonValue.Create(k.Value.ToString().ToLowerInvariant())))),
+                        ["events"] = JsonSerializer.SerializeToNode(events, Json),
+                    };
+                    File.WriteAllText(jsonPath, node.ToJsonString(Json));
+                }
+
+                if (parse.GetValue(output) is { } outPath && lastImage is not null)
+                {
+                    Draw(lastImage, cam, last);
+                    Cv2.ImWrite(outPath, lastImage);
+                }
+
+                return 0;
+            }
+            finally
+            {
+                lastImage?.Dispose();
+            }
+        });
+        return command;
+    }
+
+    private static void PrintSeats(CameraView cam, CameraAnalysis analysis)
+    {
+        foreach (var row in cam.Seats.GroupBy(s => s.Row, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var marks = row.OrderBy(s => s.Number).Select(s => analysis.Seats[s.Id] switch { SeatState.Occupied => "#", SeatState.Empty => ".", _ => "?" });
+            Console.WriteLine($"row {row.Key,-3} {string.Concat(marks)}");
+        }
+    }
+
+    private static void Draw(Mat image, CameraView cam, CameraAnalysis analysis)
+    {
+        foreach (var z in cam.Zones)
+        {
+            Cv2.Polylines(image, [z.Polygon.Select(p => new Point(p.X, p.Y)).ToArray()], true, new Scalar(200, 120, 0), 1);
+        }
+
+        foreach (var seat in cam.Seats)
+        {
+            var color = analysis.Seats[seat.Id] switch { SeatState.Occupied => new Scalar(0, 200, 0), SeatState.Empty => new Scalar(0, 0, 255), _ => new Scalar(128, 128, 128) };
+            Cv2.Polylines(image, [seat.Polygon.Select(p => new Point(p.X, p.Y)).ToArray()], true, color, 2);
+            Cv2.PutText(image, seat.Id, new Point(seat.Bounds.X + 2, seat.Bounds.Y + 12), HersheyFonts.HersheySimplex, 0.35, color, 1);
+        }
+
+        DetectCommand.Draw(image, analysis.Detections.Where(d => d.Score >= 0.5f));
+    }
+}
