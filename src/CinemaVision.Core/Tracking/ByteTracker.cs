@@ -14,8 +14,8 @@ public sealed record TrackerOptions
     /// <summary>A new track needs a detection at least this confident.</summary>
     public float NewTrackScore { get; init; } = 0.6f;
 
-    public float MatchIoU { get; init; } = 0.2f;
-    public float SecondPassIoU { get; init; } = 0.5f;
+    public float MatchIoU { get; init; } = 0.1f;
+    public float SecondPassIoU { get; init; } = 0.3f;
 
     /// <summary>Frames a track survives without a match before it is removed.</summary>
     public int MaxLostFrames { get; init; } = 30;

@@ -140,7 +140,8 @@ public sealed class CameraAnalyzer : IDisposable
         var observed = tracks.Select(t => new ObservedPerson(
             t.Id,
             t.Box,
-            _camera.Zones.Where(z => Polygons.Contains(z.Polygon, t.Foot)).Select(z => z.Id).ToList(),
+            // Feet from this frame's matched detection (the filtered box lags a walking person).
+            _camera.Zones.Where(z => Polygons.Contains(z.Polygon, new PointF(t.Detection.Box.CenterX, t.Detection.Box.Bottom))).Select(z => z.Id).ToList(),
             seatOfBox.TryGetValue(t.Detection.Box, out var seat) ? seat : null)).ToList();
         int people = _faces is not null ? seatable.Count : confident.Count(d => d.Class == ObjectClass.Person);
         var anomalies = _anomalies.Evaluate(new AuditoriumObservation(at, state, showingId, observed, _camera.Seats.Count)).ToList();
