@@ -61,8 +61,8 @@ public sealed record DetectionOptions
     public static MergeOptions DefaultMerge { get; } = new()
     {
         Strategy = MergeStrategy.GreedyNmm,
-        Metric = MatchMetric.IoU,
-        MatchThreshold = 0.5f,
+        Metric = MatchMetric.IoS,
+        MatchThreshold = 0.6f,
         DefaultScoreThreshold = 0.35f,
         ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.55f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
     };

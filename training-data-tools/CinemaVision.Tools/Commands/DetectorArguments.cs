@@ -18,8 +18,8 @@ internal sealed class DetectorArguments
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads per run.", DefaultValueFactory = _ => 1 };
     public Option<int> Parallel { get; } = new("--parallel") { Description = "Tiles inferred concurrently.", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string> Merge { get; } = new("--merge") { Description = "nmm (greedy non-maximum merging) | nms.", DefaultValueFactory = _ => "nmm" };
-    public Option<string> Metric { get; } = new("--metric") { Description = "Box match metric for merging: ios | iou.", DefaultValueFactory = _ => "iou" };
-    public Option<float> MatchThreshold { get; } = new("--match-threshold") { Description = "Match threshold for merging.", DefaultValueFactory = _ => 0.5f };
+    public Option<string> Metric { get; } = new("--metric") { Description = "Box match metric for merging: ios | iou.", DefaultValueFactory = _ => "ios" };
+    public Option<float> MatchThreshold { get; } = new("--match-threshold") { Description = "Match threshold for merging.", DefaultValueFactory = _ => 0.6f };
 
     public void AddTo(Command command)
     {
