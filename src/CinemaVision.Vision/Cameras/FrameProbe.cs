@@ -80,9 +80,10 @@ public sealed class FrameProbe : IDisposable
     {
         const int Block = 16;
         int flat = 0, total = 0;
-        for (int y = 0; y + Block <= grey.Rows; y += Block)
+        int rows = grey.Rows, cols = grey.Cols;
+        for (int y = 0; y + Block <= rows; y += Block)
         {
-            for (int x = 0; x + Block <= grey.Cols; x += Block)
+            for (int x = 0; x + Block <= cols; x += Block)
             {
                 using var roi = new Mat(grey, new Rect(x, y, Block, Block));
                 Cv2.MeanStdDev(roi, out _, out var std);
