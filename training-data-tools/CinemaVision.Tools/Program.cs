@@ -11,6 +11,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(OccupancyCommand.Create());
 root.Subcommands.Add(TrackCommand.Create());
+root.Subcommands.Add(ProbeCommand.Create());
 
 try
 {
