@@ -35,9 +35,13 @@ public sealed record CameraHealthOptions
 
     public double CoveredAboveUniformity { get; init; } = 0.85;
 
-    /// <summary>The view moved when it shifted more than this many pixels (at probe resolution) or the match dropped below <see cref="MovedBelowMatch"/>.</summary>
+    /// <summary>
+    /// The view moved when it shifted more than this many pixels (at probe resolution) or the phase-correlation
+    /// response dropped below <see cref="MovedBelowMatch"/> (a different view altogether). People moving in the
+    /// audience lower the response too, so its threshold is low and the shift is the main test.
+    /// </summary>
     public double MovedAboveShift { get; init; } = 12;
-    public double MovedBelowMatch { get; init; } = 0.15;
+    public double MovedBelowMatch { get; init; } = 0.02;
 
     /// <summary>No frame for this long: offline.</summary>
     public TimeSpan OfflineAfter { get; init; } = TimeSpan.FromSeconds(15);

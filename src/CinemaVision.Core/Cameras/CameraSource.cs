@@ -61,7 +61,7 @@ public sealed record CameraSource
     {
         if (string.IsNullOrWhiteSpace(CameraId)) yield return $"{prefix}CameraId: required.";
         if (string.IsNullOrWhiteSpace(Url)) yield return $"{prefix}Url: required.";
-        else if (Url.Contains("://", StringComparison.Ordinal) && !Uri.TryCreate(Url, UriKind.Absolute, out _)) yield return $"{prefix}Url: '{Url}' is not a valid URL.";
+        else if (Url.Contains("://", StringComparison.Ordinal) && (!Uri.TryCreate(Url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))) yield return $"{prefix}Url: '{Url}' is not a valid URL (scheme://host[:port]/path).";
         if (AnalysisFps is <= 0 or > 120) yield return $"{prefix}AnalysisFps: must be within (0, 120] (was {AnalysisFps}).";
         if (StallTimeout < TimeSpan.FromSeconds(1)) yield return $"{prefix}StallTimeout: must be at least 1 s (was {StallTimeout}).";
         if (BackoffInitial <= TimeSpan.Zero || BackoffMax < BackoffInitial) yield return $"{prefix}BackoffInitial/BackoffMax: need 0 < initial <= max.";
