@@ -58,6 +58,7 @@ internal static class ProbeCommand
             var clock = Stopwatch.StartNew();
             TimeSpan? firstFrame = null;
             int taken = 0;
+            long managedWarm = 0, rssWarm = 0;
             var source1 = FrameSources.Create(config);
             FrameSourceStatus status;
             try
@@ -69,6 +70,12 @@ internal static class ProbeCommand
                     if (frame is null) break;
                     firstFrame ??= clock.Elapsed;
                     taken++;
+                    if (taken == Math.Max(1, Math.Min(500, parse.GetValue(frames) / 10)))
+                    {
+                        // After warm-up (native libraries loaded, pools filled): growth from here on would be a leak.
+                        managedWarm = GC.GetTotalMemory(forceFullCollection: true);
+                        rssWarm = Environment.WorkingSet;
+                    }
                     var m = probe.Measure(MatFrame.MatOf(frame));
                     if (taken <= 200 || taken % 50 == 0)
                     {
@@ -104,7 +111,7 @@ internal static class ProbeCommand
             var last = measurements[^1];
             Console.WriteLine(FormattableString.Invariant($"{FfmpegSource.Redact(url)}: {status.FrameSize.Width}x{status.FrameSize.Height}, {status.FramesRead} frames read ({achieved:0.0} fps), {taken} analysed, {status.FramesSkipped} skipped, {status.Reconnects} reconnects"));
             Console.WriteLine(FormattableString.Invariant($"health: {(active.Count == 0 ? "ok" : string.Join(", ", active))} (brightness {last.Brightness:0}, sharpness {last.Sharpness:0}, difference {last.Difference:0.00}, uniformity {last.Uniformity:0.00}{(last.ReferenceShift is { } sh ? $", shift {sh:0.0} px, match {last.ReferenceMatch:0.00}" : "")})"));
-            Console.WriteLine(FormattableString.Invariant($"cpu {cpu.TotalMilliseconds / Math.Max(1, status.FramesRead):0.00} ms per decoded frame (this process and its ffmpeg child); managed memory {managedBefore / 1048576.0:0.0} -> {managedAfter / 1048576.0:0.0} MiB, resident {rssBefore / 1048576.0:0} -> {rssAfter / 1048576.0:0} MiB"));
+            Console.WriteLine(FormattableString.Invariant($"cpu {cpu.TotalMilliseconds / Math.Max(1, status.FramesRead):0.00} ms per decoded frame (this process and its ffmpeg child); managed memory after warm-up {managedWarm / 1048576.0:0.00} -> end {managedAfter / 1048576.0:0.00} MiB, resident {rssBefore / 1048576.0:0} -> warm-up {rssWarm / 1048576.0:0} -> end {rssAfter / 1048576.0:0} MiB"));
             if (parse.GetValue(json) is { } path)
             {
                 File.WriteAllText(path, new JsonObject
@@ -120,6 +127,8 @@ internal static class ProbeCommand
                     ["health_events"] = JsonSerializer.SerializeToNode(events, WebJson),
                     ["cpu_ms_per_frame"] = Math.Round(cpu.TotalMilliseconds / Math.Max(1, status.FramesRead), 3),
                     ["managed_bytes_before"] = managedBefore,
+                    ["managed_bytes_warm"] = managedWarm,
+                    ["rss_bytes_warm"] = rssWarm,
                     ["managed_bytes_after"] = managedAfter,
                     ["rss_bytes_before"] = rssBefore,
                     ["rss_bytes_after"] = rssAfter,
