@@ -117,6 +117,7 @@ public sealed class SnapshotSource(CameraSource config, ILogger logger, HttpClie
 public sealed partial class FfmpegSource(CameraSource config, ILogger logger) : FrameSourceBase(config, logger)
 {
     private Process? _process;
+    private (int Width, int Height)? _probed;
 
     /// <summary>The running ffmpeg, if any (tests check it is reaped).</summary>
     public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
@@ -126,7 +127,8 @@ public sealed partial class FfmpegSource(CameraSource config, ILogger logger) : 
 
     protected override async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
-        var (width, height) = Config.Width is { } w && Config.Height is { } h ? (w, h) : await ProbeAsync(cancellationToken).ConfigureAwait(false);
+        // Probe once: on a reconnect the known size saves a round trip (ffmpeg scales to it should the camera change).
+        var (width, height) = Config.Width is { } w && Config.Height is { } h ? (w, h) : _probed ??= await ProbeAsync(cancellationToken).ConfigureAwait(false);
         var psi = new ProcessStartInfo(FfmpegPath)
         {
             RedirectStandardOutput = true,
