@@ -158,15 +158,19 @@ public sealed class TilePlanCache
 {
     private readonly ConcurrentDictionary<SizeI, TilePlan> _plans = new();
     private readonly SizeI _modelInput;
-    private readonly TilingOptions _options;
+    private readonly Func<SizeI, TilingOptions> _optionsFor;
 
     public TilePlanCache(SizeI modelInput, TilingOptions options)
+        : this(modelInput, _ => options)
     {
-        _modelInput = modelInput;
-        _options = options;
     }
 
-    public TilingOptions Options => _options;
+    /// <summary>Options may depend on the frame size (automatic tiling).</summary>
+    public TilePlanCache(SizeI modelInput, Func<SizeI, TilingOptions> optionsFor)
+    {
+        _modelInput = modelInput;
+        _optionsFor = optionsFor;
+    }
 
-    public TilePlan Get(SizeI frame) => _plans.GetOrAdd(frame, static (f, s) => TilePlanner.Plan(f, s._modelInput, s._options), this);
+    public TilePlan Get(SizeI frame) => _plans.GetOrAdd(frame, static (f, s) => TilePlanner.Plan(f, s._modelInput, s._optionsFor(f)), this);
 }

@@ -18,7 +18,7 @@ public sealed class TiledDetector : IObjectDetector
     private readonly OnnxModelSession _model;
     private readonly IDetectionDecoder _decoder;
     private readonly DetectionOptions _options;
-    private readonly ConcurrentDictionary<SizeI, TilePlan> _plans = new();
+    private readonly TilePlanCache _plans;
     private readonly ConcurrentBag<List<TileDetection>> _candidateLists = [];
     private readonly float _minScore;
     private readonly bool _ownsModel;
@@ -32,6 +32,7 @@ public sealed class TiledDetector : IObjectDetector
         _options = options;
         _ownsModel = ownsModel;
         _minScore = options.Merge.MinimumScoreThreshold;
+        _plans = new TilePlanCache(model.InputSize, ResolveTiling);
     }
 
     public DetectorInfo Info => _model.Info;
@@ -41,7 +42,7 @@ public sealed class TiledDetector : IObjectDetector
     public DetectionOptions Options => _options;
 
     /// <summary>The tiles a frame of this size is cut into (planned once per size).</summary>
-    public TilePlan PlanFor(SizeI frame) => _plans.GetOrAdd(frame, static (f, self) => TilePlanner.Plan(f, self._model.InputSize, self.ResolveTiling(f)), this);
+    public TilePlan PlanFor(SizeI frame) => _plans.Get(frame);
 
     public IReadOnlyList<Detection> Detect(IFrame frame, CancellationToken cancellationToken = default) =>
         Detect(MatFrame.MatOf(frame), cancellationToken);
