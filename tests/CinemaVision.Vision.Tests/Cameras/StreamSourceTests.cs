@@ -154,4 +154,64 @@ public sealed class StreamSourceTests(RtspServerFixture rtsp, Xunit.Abstractions
         Assert.False(File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), $"ffmpeg {pid} still running");
         Assert.False(File.Exists($"/proc/{pid}/stat"), $"ffmpeg {pid} left as a zombie");
     }
+
+    [Fact]
+    public async Task AgentKilled_ItsFfmpegChildDoesNotSurvive()
+    {
+        // The agent is a separate process (cvtools probe) killed with SIGKILL: no cleanup code of ours runs.
+        var agent = Process.Start(new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "cvtools.dll"), "probe", rtsp.Url, "--frames", "100000", "--fps", "2"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        int? ffmpeg = null;
+        var sw = Stopwatch.StartNew();
+        while (ffmpeg is null && sw.Elapsed < TimeSpan.FromSeconds(40))
+        {
+            await Task.Delay(200);
+            ffmpeg = ChildrenOf(agent.Id).FirstOrDefault(pid => File.ReadAllText($"/proc/{pid}/comm").Trim() == "ffmpeg") is var p and > 0 ? p : null;
+        }
+
+        try
+        {
+            Assert.True(ffmpeg is not null, "the agent never started ffmpeg");
+            agent.Kill(entireProcessTree: false);
+            await agent.WaitForExitAsync();
+            var gone = Stopwatch.StartNew();
+            while (Alive(ffmpeg!.Value) && gone.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(100);
+            output.WriteLine(FormattableString.Invariant($"orphaned ffmpeg ended {gone.Elapsed.TotalSeconds:0.0} s after the agent was killed"));
+            Assert.False(Alive(ffmpeg.Value), $"ffmpeg {ffmpeg} survived its agent");
+        }
+        finally
+        {
+            if (!agent.HasExited) agent.Kill(entireProcessTree: true);
+            if (ffmpeg is { } f && Alive(f)) Process.GetProcessById(f).Kill();
+        }
+    }
+
+    private static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); } catch (IOException) { continue; } catch (UnauthorizedAccessException) { continue; }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (int.TryParse(fields[1], out var ppid) && ppid == parent) yield return pid;
+        }
+    }
+
+    /// <summary>Running, not a zombie waiting to be reaped by init.</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 }
