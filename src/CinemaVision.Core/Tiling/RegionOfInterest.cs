@@ -44,7 +44,7 @@ public sealed class RegionOfInterest
         PointF[] corners = [new(box.Left, box.Top), new(box.Right, box.Top), new(box.Right, box.Bottom), new(box.Left, box.Bottom)];
         foreach (var c in corners)
         {
-            if (PointInPolygon(polygon, c)) return true;
+            if (Geometry.Polygons.Contains(polygon, c)) return true;
         }
 
         // Otherwise they intersect only if an edge of one crosses an edge of the other.
@@ -54,33 +54,10 @@ public sealed class RegionOfInterest
             var b = polygon[(i + 1) % polygon.Count];
             for (int j = 0; j < 4; j++)
             {
-                if (SegmentsIntersect(a, b, corners[j], corners[(j + 1) % 4])) return true;
+                if (Geometry.Polygons.SegmentsCross(a, b, corners[j], corners[(j + 1) % 4])) return true;
             }
         }
 
         return false;
-    }
-
-    public static bool PointInPolygon(IReadOnlyList<PointF> polygon, PointF p)
-    {
-        bool inside = false;
-        for (int i = 0, j = polygon.Count - 1; i < polygon.Count; j = i++)
-        {
-            var pi = polygon[i];
-            var pj = polygon[j];
-            if ((pi.Y > p.Y) != (pj.Y > p.Y) && p.X < ((pj.X - pi.X) * (p.Y - pi.Y) / (pj.Y - pi.Y)) + pi.X)
-            {
-                inside = !inside;
-            }
-        }
-
-        return inside;
-    }
-
-    private static bool SegmentsIntersect(PointF p1, PointF p2, PointF q1, PointF q2)
-    {
-        static float Cross(PointF o, PointF a, PointF b) => ((a.X - o.X) * (b.Y - o.Y)) - ((a.Y - o.Y) * (b.X - o.X));
-        float d1 = Cross(q1, q2, p1), d2 = Cross(q1, q2, p2), d3 = Cross(p1, p2, q1), d4 = Cross(p1, p2, q2);
-        return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
     }
 }

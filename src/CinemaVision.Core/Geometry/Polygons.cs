@@ -1,6 +1,4 @@
-using CinemaVision.Core.Geometry;
-
-namespace CinemaVision.Core.Auditoriums;
+namespace CinemaVision.Core.Geometry;
 
 /// <summary>Polygon geometry for seat maps and zones.</summary>
 public static class Polygons
@@ -17,18 +15,7 @@ public static class Polygons
         return BoxF.FromLtrb(l, t, r, b);
     }
 
-    public static float Area(IReadOnlyList<PointF> polygon)
-    {
-        float sum = 0;
-        for (int i = 0; i < polygon.Count; i++)
-        {
-            var a = polygon[i];
-            var b = polygon[(i + 1) % polygon.Count];
-            sum += (a.X * b.Y) - (b.X * a.Y);
-        }
-
-        return MathF.Abs(sum) / 2;
-    }
+    public static float Area(IReadOnlyList<PointF> polygon) => MathF.Abs(SignedArea(polygon));
 
     public static bool Contains(IReadOnlyList<PointF> polygon, PointF p)
     {
@@ -127,7 +114,7 @@ public static class Polygons
 
     private static float Cross(PointF o, PointF a, PointF b) => ((a.X - o.X) * (b.Y - o.Y)) - ((a.Y - o.Y) * (b.X - o.X));
 
-    private static bool SegmentsCross(PointF p1, PointF p2, PointF q1, PointF q2)
+    public static bool SegmentsCross(PointF p1, PointF p2, PointF q1, PointF q2)
     {
         float d1 = Cross(q1, q2, p1), d2 = Cross(q1, q2, p2), d3 = Cross(p1, p2, q1), d4 = Cross(p1, p2, q2);
         return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
