@@ -1,6 +1,10 @@
+using CinemaVision.Server.Extensions;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddCinemaVisionServer();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+app.MapCinemaVisionServer();
 app.Run();
 
 public partial class Program;
