@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Configuration;
 using CinemaVision.Server.Ingest;
@@ -36,6 +37,7 @@ public static class ServerExtensions
         services.AddTimeSeriesStore();
         services.AddCinemaVisionAuth();
         services.AddIngest();
+        services.AddAlerting(builder.Configuration);
         return builder;
     }
 
@@ -149,6 +151,7 @@ public static class ServerExtensions
         app.MapGet("/healthz", () => "ok").AllowAnonymous().ExcludeFromDescription();
         app.MapCinemaVisionAuth();
         app.MapCinemaVisionIngest();
+        app.MapAlertingEndpoints();
         return app;
     }
 

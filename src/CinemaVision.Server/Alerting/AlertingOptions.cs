@@ -1,0 +1,150 @@
+using CinemaVision.Core.Alerting;
+using Microsoft.Extensions.Options;
+
+namespace CinemaVision.Server.Alerting;
+
+/// <summary>Alert rules and notification channels (section <c>CinemaVision:Alerting</c>).</summary>
+public sealed class AlertingOptions
+{
+    public const string Section = "CinemaVision:Alerting";
+
+    public List<AlertRuleOptions> Rules { get; set; } = [];
+    public EmailChannelOptions? Email { get; set; }
+    public List<WebhookChannelOptions> Webhooks { get; set; } = [];
+    public MqttChannelOptions? Mqtt { get; set; }
+
+    /// <summary>Attempts per notification before it is marked failed (each recorded), with doubling delays from <see cref="RetryDelaySeconds"/>.</summary>
+    public int MaxAttempts { get; set; } = 6;
+    public double RetryDelaySeconds { get; set; } = 1;
+    public double EscalationCheckSeconds { get; set; } = 15;
+
+    /// <summary>The default rules when none are configured: every piracy suspicion, anomaly and camera fault alerts the security staff on screen.</summary>
+    public IReadOnlyList<AlertRule> EffectiveRules() => Rules.Count > 0
+        ? [.. Rules.Select(r => r.ToRule())]
+        :
+        [
+            new AlertRule { Name = "piracy", Category = EventCategory.Piracy, Severity = AlertSeverity.Critical, Channels = ["live", .. DefaultChannels()], EscalateAfter = TimeSpan.FromMinutes(3) },
+            new AlertRule { Name = "anomaly", Category = EventCategory.Anomaly, Severity = AlertSeverity.Warning, Channels = ["live", .. DefaultChannels()] },
+            new AlertRule { Name = "camera", Category = EventCategory.CameraHealth, Severity = AlertSeverity.Warning, Channels = ["live", .. DefaultChannels()], ResolveOnEnd = true, Roles = ["Admin", "Security"] },
+        ];
+
+    private IEnumerable<string> DefaultChannels()
+    {
+        if (Email is not null) yield return "email";
+        foreach (var w in Webhooks) yield return "webhook:" + w.Name;
+        if (Mqtt is not null) yield return "mqtt";
+    }
+
+    private static readonly string[] Live = ["live"];
+
+    public IEnumerable<string> ChannelNames() => Live.Concat(DefaultChannels());
+}
+
+public sealed class AlertRuleOptions
+{
+    public string Name { get; set; } = "";
+    public EventCategory Category { get; set; }
+    public List<string> Kinds { get; set; } = [];
+    public AlertSeverity Severity { get; set; } = AlertSeverity.Warning;
+    public List<string> Channels { get; set; } = ["live"];
+    public List<string> Roles { get; set; } = ["Security"];
+    public double CooldownMinutes { get; set; } = 10;
+    public double EscalateAfterMinutes { get; set; } = 5;
+    public bool ResolveOnEnd { get; set; }
+
+    public AlertRule ToRule() => new()
+    {
+        Name = Name,
+        Category = Category,
+        Kinds = Kinds,
+        Severity = Severity,
+        Channels = Channels,
+        Roles = Roles,
+        Cooldown = TimeSpan.FromMinutes(CooldownMinutes),
+        EscalateAfter = TimeSpan.FromMinutes(EscalateAfterMinutes),
+        ResolveOnEnd = ResolveOnEnd,
+    };
+}
+
+public sealed class EmailChannelOptions
+{
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 25;
+    public bool UseStartTls { get; set; }
+    public string? UserName { get; set; }
+    public string? Password { get; set; }
+    public string From { get; set; } = "";
+    public List<string> To { get; set; } = [];
+}
+
+public enum WebhookFormat
+{
+    Generic = 0,
+    WeCom = 1,
+    DingTalk = 2,
+    Slack = 3,
+}
+
+public sealed class WebhookChannelOptions
+{
+    public string Name { get; set; } = "";
+    public string Url { get; set; } = "";
+    public WebhookFormat Format { get; set; } = WebhookFormat.Generic;
+
+    /// <summary>DingTalk robot signing secret (HMAC-SHA256 of timestamp + secret), if the robot uses one.</summary>
+    public string? Secret { get; set; }
+}
+
+public sealed class MqttChannelOptions
+{
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 1883;
+    public string Topic { get; set; } = "cinemavision/alerts";
+    public string? UserName { get; set; }
+    public string? Password { get; set; }
+}
+
+/// <summary>Names every bad alerting key at once.</summary>
+public sealed class AlertingOptionsValidator : IValidateOptions<AlertingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AlertingOptions o)
+    {
+        var errors = new List<string>();
+        const string P = AlertingOptions.Section;
+        if (o.Email is { } e)
+        {
+            if (string.IsNullOrWhiteSpace(e.Host)) errors.Add($"{P}:Email:Host is required.");
+            if (e.Port is <= 0 or > 65535) errors.Add($"{P}:Email:Port must be 1-65535 (was {e.Port}).");
+            if (!e.From.Contains('@', StringComparison.Ordinal)) errors.Add($"{P}:Email:From must be an e-mail address (was '{e.From}').");
+            if (e.To.Count == 0 || e.To.Any(t => !t.Contains('@', StringComparison.Ordinal))) errors.Add($"{P}:Email:To needs one or more e-mail addresses.");
+        }
+
+        for (int i = 0; i < o.Webhooks.Count; i++)
+        {
+            var w = o.Webhooks[i];
+            if (string.IsNullOrWhiteSpace(w.Name)) errors.Add($"{P}:Webhooks:{i}:Name is required.");
+            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)) errors.Add($"{P}:Webhooks:{i}:Url must be an absolute http(s) URL (was '{w.Url}').");
+        }
+
+        if (o.Mqtt is { } m)
+        {
+            if (string.IsNullOrWhiteSpace(m.Host)) errors.Add($"{P}:Mqtt:Host is required.");
+            if (m.Port is <= 0 or > 65535) errors.Add($"{P}:Mqtt:Port must be 1-65535 (was {m.Port}).");
+            if (string.IsNullOrWhiteSpace(m.Topic) || m.Topic.Contains('#', StringComparison.Ordinal) || m.Topic.Contains('+', StringComparison.Ordinal)) errors.Add($"{P}:Mqtt:Topic must be a plain topic without wildcards (was '{m.Topic}').");
+        }
+
+        if (o.MaxAttempts is < 1 or > 50) errors.Add($"{P}:MaxAttempts must be 1-50 (was {o.MaxAttempts}).");
+        if (o.RetryDelaySeconds <= 0) errors.Add($"{P}:RetryDelaySeconds must be positive.");
+        var known = o.ChannelNames().ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i < o.Rules.Count; i++)
+        {
+            var r = o.Rules[i];
+            if (string.IsNullOrWhiteSpace(r.Name)) errors.Add($"{P}:Rules:{i}:Name is required.");
+            foreach (var c in r.Channels.Where(c => !known.Contains(c))) errors.Add($"{P}:Rules:{i}:Channels: '{c}' is not a configured channel (configured: {string.Join(", ", known)}).");
+            if (r.EscalateAfterMinutes <= 0) errors.Add($"{P}:Rules:{i}:EscalateAfterMinutes must be positive.");
+        }
+
+        foreach (var dup in o.Rules.GroupBy(r => r.Name, StringComparer.Ordinal).Where(g => g.Count() > 1)) errors.Add($"{P}:Rules: duplicate rule name '{dup.Key}'.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,54 @@
+using CinemaVision.Server.Auth;
+
+namespace CinemaVision.Server.Evidence;
+
+public static class EvidenceEndpoints
+{
+    public static IEndpointRouteBuilder MapEvidenceEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/evidence").WithTags("Evidence");
+
+        // Agents upload the snapshot of a suspicion (raw image body, id chosen by the agent and named in the event).
+        group.MapPut("/{id}", async (string id, HttpRequest request, EvidenceStore store, CancellationToken ct) =>
+        {
+            if (!EvidenceStore.IdPattern().IsMatch(id)) return Results.Problem(statusCode: 400, title: "Bad evidence id", detail: "id: letters, digits, '.', '_' or '-', at most 128 characters.");
+            var declared = request.ContentType ?? "";
+            if (!declared.StartsWith("image/jpeg", StringComparison.OrdinalIgnoreCase) && !declared.StartsWith("image/png", StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.Problem(statusCode: 415, title: "Unsupported evidence type", detail: $"Content-Type must be image/jpeg or image/png (was '{declared}').");
+            }
+
+            if (request.ContentLength is { } length && length > store.Options.MaxBytes)
+            {
+                return Results.Problem(statusCode: 413, title: "Evidence too large", detail: $"At most {store.Options.MaxBytes} bytes (was {length}).");
+            }
+
+            using var buffer = new MemoryStream();
+            var body = request.Body;
+            var chunk = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(chunk, ct)) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > store.Options.MaxBytes) return Results.Problem(statusCode: 413, title: "Evidence too large", detail: $"At most {store.Options.MaxBytes} bytes.");
+            }
+
+            var data = buffer.ToArray();
+            var sniffed = EvidenceStore.Sniff(data);
+            if (sniffed is null) return Results.Problem(statusCode: 400, title: "Not a complete image", detail: "body: the bytes are not a complete JPEG or PNG (wrong type or truncated upload); nothing was stored.");
+            var agent = request.HttpContext.User.FindFirst(AgentClaims.AgentId)?.Value ?? "?";
+            var site = request.HttpContext.User.FindFirst(AgentClaims.SiteId)?.Value ?? "?";
+            var saved = store.Save(id, agent, site, data, sniffed);
+            return Results.Created($"/api/v1/evidence/{id}", new { id, contentType = sniffed, bytes = saved.Bytes });
+        }).RequireAuthorization(Policies.Agent).DisableAntiforgery();
+
+        // Only signed-in security staff and admins see evidence.
+        group.MapGet("/{id}", (string id, EvidenceStore store) =>
+            store.TryOpen(id) is { } file ? Results.File(file.Path, file.ContentType) : Results.Problem(statusCode: 404, title: "No such evidence", detail: $"Evidence '{id}' does not exist or has passed its retention time."))
+            .RequireAuthorization(Policies.Security);
+
+        group.MapDelete("/{id}", (string id, EvidenceStore store) => store.Delete(id) ? Results.NoContent() : Results.NotFound())
+            .RequireAuthorization(Policies.Security);
+        return app;
+    }
+}
