@@ -1,8 +1,10 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using CinemaVision.Core.Events;
 
 namespace CinemaVision.Core.Alerting;
 
+[JsonConverter(typeof(JsonStringEnumConverter<AlertSeverity>))]
 public enum AlertSeverity
 {
     Info = 0,
@@ -10,6 +12,7 @@ public enum AlertSeverity
     Critical = 2,
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<AlertStatus>))]
 public enum AlertStatus
 {
     Open = 0,
@@ -17,6 +20,7 @@ public enum AlertStatus
     Resolved = 2,
 }
 
+[JsonConverter(typeof(JsonStringEnumConverter<EventCategory>))]
 public enum EventCategory
 {
     Anomaly = 0,

@@ -46,8 +46,9 @@ public sealed class AlertRuleOptions
     public EventCategory Category { get; set; }
     public List<string> Kinds { get; set; } = [];
     public AlertSeverity Severity { get; set; } = AlertSeverity.Warning;
-    public List<string> Channels { get; set; } = ["live"];
-    public List<string> Roles { get; set; } = ["Security"];
+    // Empty by default: the configuration binder appends to a non-empty list instead of replacing it.
+    public List<string> Channels { get; set; } = [];
+    public List<string> Roles { get; set; } = [];
     public double CooldownMinutes { get; set; } = 10;
     public double EscalateAfterMinutes { get; set; } = 5;
     public bool ResolveOnEnd { get; set; }
@@ -58,8 +59,8 @@ public sealed class AlertRuleOptions
         Category = Category,
         Kinds = Kinds,
         Severity = Severity,
-        Channels = Channels,
-        Roles = Roles,
+        Channels = Channels.Count > 0 ? Channels : ["live"],
+        Roles = Roles.Count > 0 ? Roles : ["Security"],
         Cooldown = TimeSpan.FromMinutes(CooldownMinutes),
         EscalateAfter = TimeSpan.FromMinutes(EscalateAfterMinutes),
         ResolveOnEnd = ResolveOnEnd,
