@@ -3,6 +3,8 @@ using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Configuration;
 using CinemaVision.Server.Ingest;
+using CinemaVision.Server.Showings;
+using CinemaVision.Server.Sites;
 using CinemaVision.Server.Storage;
 using CinemaVision.Server.Storage.TimeSeries;
 using Microsoft.AspNetCore.Authentication;
@@ -54,6 +56,10 @@ public static class ServerExtensions
         services.AddSingleton<IStateSchema, AgentKeySchema>();
         services.AddSingleton<IStateSchema, UserSchema>();
         services.AddSingleton<IStateSchema, IngestedItemsSchema>();
+        services.AddSingleton<IStateSchema, ShowingSchema>();
+        services.AddSingleton<IStateSchema, AuditoriumConfigSchema>();
+        services.AddSingleton<ShowingStore>();
+        services.AddSingleton<AuditoriumConfigStore>();
         services.AddSingleton<AgentKeyStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<AuditLog>();
@@ -152,6 +158,7 @@ public static class ServerExtensions
         app.MapCinemaVisionAuth();
         app.MapCinemaVisionIngest();
         app.MapAlertingEndpoints();
+        app.MapSiteEndpoints();
         return app;
     }
 
