@@ -1,3 +1,6 @@
 using BenchmarkDotNet.Running;
+using CinemaVision.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "ingest-load") return await IngestLoad.RunAsync(args[1..]);
+BenchmarkSwitcher.FromAssembly(typeof(IngestLoad).Assembly).Run(args);
+return 0;
