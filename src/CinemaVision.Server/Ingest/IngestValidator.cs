@@ -106,9 +106,10 @@ public static class IngestValidator
             Id(p + ".cameraId", o.CameraId, required: false);
             Id(p + ".showingId", o.ShowingId, required: false);
             Time(p + ".timestamp", o.Timestamp);
-            if (o.SeatsTotal is < 1 or > 10_000)
+            // A camera may watch only aisles and exits (no seats); an auditorium-wide figure always has seats.
+            if (o.CameraId is null ? o.SeatsTotal is < 1 or > 10_000 : o.SeatsTotal is < 0 or > 10_000)
             {
-                Add(p + ".seatsTotal", "must be between 1 and 10000.");
+                Add(p + ".seatsTotal", o.CameraId is null ? "must be between 1 and 10000." : "must be between 0 and 10000.");
             }
 
             if (o.People is < 0 or > 20_000)

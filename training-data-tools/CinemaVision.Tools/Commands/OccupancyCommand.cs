@@ -17,7 +17,7 @@ namespace CinemaVision.Tools.Commands;
 /// </summary>
 internal static class OccupancyCommand
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) } };
 
     public static Command Create()
     {
@@ -30,9 +30,11 @@ internal static class OccupancyCommand
         var state = new Option<string>("--state") { Description = "Showing state: trailers | feature | lightsup | cleaning | closed.", DefaultValueFactory = _ => "feature" };
         var fps = new Option<double>("--fps") { Description = "Analysis rate for video timestamps (frames per second of the input).", DefaultValueFactory = _ => 7 };
         var frames = new Option<int>("--frames") { Description = "Analyse at most N video frames.", DefaultValueFactory = _ => int.MaxValue };
+        var post = new Option<string?>("--post") { Description = "Send the occupancy samples, seat changes and events to a central service (base URL, e.g. http://127.0.0.1:8080) with the agent key in CINEMAVISION_API_KEY and its id in CINEMAVISION_AGENT_ID." };
+        var aisleSeconds = new Option<double?>("--aisle-seconds") { Description = "Seconds in an aisle before an incident (default 30)." };
         var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised.")
         {
-            input, auditorium, camera, json, output, faces, state, fps, frames,
+            input, auditorium, camera, json, output, faces, state, fps, frames, post, aisleSeconds,
         };
         command.SetAction(parse =>
         {
@@ -48,12 +50,21 @@ internal static class OccupancyCommand
             var cam = parse.GetValue(camera) is { } id ? aud.Cameras.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"--camera: no camera '{id}' in the auditorium (has {string.Join(", ", aud.Cameras.Select(c => c.Id))}).") : aud.Cameras[0];
             var showing = Enum.TryParse<ShowingState>(parse.GetValue(state), ignoreCase: true, out var s) ? s : throw new ArgumentException($"--state: unknown showing state '{parse.GetValue(state)}'.");
             var options = new AnalyzerOptions { FaceModel = parse.GetValue(faces) ? "ultraface_rfb_320" : null };
+            if (parse.GetValue(aisleSeconds) is { } aisle)
+            {
+                options = options with { Anomalies = options.Anomalies with { Aisle = options.Anomalies.Aisle with { MinDuration = TimeSpan.FromSeconds(aisle), EndGrace = TimeSpan.FromSeconds(Math.Min(5, aisle)) } } };
+            }
             using var analyzer = new CameraAnalyzer(aud, cam, options);
 
             var start = DateTimeOffset.UtcNow;
             var step = TimeSpan.FromSeconds(1 / Math.Max(0.1, parse.GetValue(fps)));
             CameraAnalysis? last = null;
             var events = new List<object>();
+            var occupancySamples = new List<OccupancySample>();
+            var seatChanges = new List<SeatStateChange>();
+            var anomalies = new List<AnomalyEvent>();
+            var piracy = new List<PiracySuspicion>();
+            var evidence = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             Mat? lastImage = null;
             try
             {
@@ -69,6 +80,11 @@ internal static class OccupancyCommand
                         last = analyzer.Analyze(image, start + (step * n++), showing);
                         events.AddRange(last.Anomalies);
                         events.AddRange(last.Piracy);
+                        occupancySamples.Add(last.Occupancy);
+                        seatChanges.AddRange(last.SeatChanges);
+                        anomalies.AddRange(last.Anomalies);
+                        piracy.AddRange(last.Piracy);
+                        foreach (var (k, v) in last.Evidence) evidence[k] = v;
                     }
 
                     lastImage?.Dispose();
@@ -93,6 +109,15 @@ internal static class OccupancyCommand
                     File.WriteAllText(jsonPath, node.ToJsonString(Json));
                 }
 
+                if (parse.GetValue(post) is { } baseUrl)
+                {
+                    var key = Environment.GetEnvironmentVariable("CINEMAVISION_API_KEY") ?? throw new ArgumentException("--post needs the agent's API key in CINEMAVISION_API_KEY.");
+                    var agentId = Environment.GetEnvironmentVariable("CINEMAVISION_AGENT_ID") ?? "cvtools";
+                    var batch = new IngestBatch($"occupancy-{start.ToUnixTimeMilliseconds()}", agentId, DateTimeOffset.UtcNow, occupancySamples, seatChanges, anomalies, piracy, [], []);
+                    PostAsync(baseUrl, key, batch, evidence).GetAwaiter().GetResult();
+                    Console.WriteLine($"sent {batch.ItemCount} items and {evidence.Count} evidence snapshot(s) to {baseUrl}");
+                }
+
                 if (parse.GetValue(output) is { } outPath && lastImage is not null)
                 {
                     Draw(lastImage, cam, last);
@@ -107,6 +132,23 @@ internal static class OccupancyCommand
             }
         });
         return command;
+    }
+
+    private static async Task PostAsync(string baseUrl, string key, IngestBatch batch, IReadOnlyDictionary<string, byte[]> evidence)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", key);
+        foreach (var (id, jpeg) in evidence)
+        {
+            using var content = new ByteArrayContent(jpeg);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg");
+            using var up = await http.PutAsync(new Uri($"/api/v1/evidence/{id}", UriKind.Relative), content).ConfigureAwait(false);
+            if (!up.IsSuccessStatusCode) throw new IOException($"evidence {id}: HTTP {(int)up.StatusCode} {await up.Content.ReadAsStringAsync().ConfigureAwait(false)}");
+        }
+
+        using var body = new StringContent(JsonSerializer.Serialize(batch, Json), System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(new Uri("/api/v1/ingest/batches", UriKind.Relative), body).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw new IOException($"ingest: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
     }
 
     private static void PrintSeats(CameraView cam, CameraAnalysis analysis)
