@@ -40,6 +40,27 @@ public static class AuthEndpoints
             return Results.LocalRedirect("/login");
         }).DisableAntiforgery().ExcludeFromDescription();
 
+        // People and their roles: created by an admin; each change is in the audit log.
+        var users = app.MapGroup("/api/v1/admin/users").WithTags("Admin").RequireAuthorization(Policies.Admin);
+        users.MapPost("/", (CreateUserRequest request, UserStore store, AuditLog audit, ClaimsPrincipal user) =>
+        {
+            var errors = new Dictionary<string, string[]>();
+            if (string.IsNullOrWhiteSpace(request.UserName) || request.UserName.Length > 64) errors["userName"] = ["required, at most 64 characters."];
+            if (request.Password is not { Length: >= 12 }) errors["password"] = ["at least 12 characters."];
+            if (!Roles.All.Contains(request.Role)) errors["role"] = [$"one of {string.Join(", ", Roles.All)}."];
+            if (errors.Count > 0) return Results.ValidationProblem(errors);
+            try
+            {
+                var created = store.Create(request.UserName, request.Password!, request.Role);
+                audit.Write(user.Identity?.Name ?? "?", "user.create", created.UserName, created.Role);
+                return Results.Created($"/api/v1/admin/users/{created.UserName}", created);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode == 19)
+            {
+                return Results.Problem(statusCode: 409, title: "User exists", detail: $"userName: '{request.UserName}' is taken.");
+            }
+        });
+
         app.MapGet("/api/v1/me", (ClaimsPrincipal user) => Results.Ok(new { name = user.Identity?.Name, role = user.FindFirstValue(ClaimTypes.Role) }))
             .RequireAuthorization(Policies.SignedIn).WithTags("Auth");
         return app;
@@ -60,3 +81,5 @@ public static class AuthEndpoints
         <button type="submit">Sign in</button></form></body></html>
         """;
 }
+
+public sealed record CreateUserRequest(string UserName, string? Password, string Role);
