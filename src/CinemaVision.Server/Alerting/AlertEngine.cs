@@ -15,7 +15,7 @@ namespace CinemaVision.Server.Alerting;
 public sealed partial class AlertEngine : BackgroundService, IIngestObserver
 {
     private readonly Channel<AlertSignal> _signals = Channel.CreateBounded<AlertSignal>(new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-    private readonly Channel<(AlertNotification Notification, int Attempt)> _outbox = Channel.CreateUnbounded<(AlertNotification, int)>();
+    private readonly Channel<(string QueueId, AlertNotification Notification, int Attempt)> _outbox = Channel.CreateUnbounded<(string, AlertNotification, int)>();
     private readonly AlertStore _store;
     private readonly IAlertFeed _feed;
     private readonly Dictionary<string, INotificationChannel> _channels;
@@ -43,8 +43,24 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
         foreach (var signal in AlertSignal.From(newItems)) await _signals.Writer.WriteAsync(signal, cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(ProcessSignalsAsync(stoppingToken), DispatchAsync(stoppingToken), EscalateAsync(stoppingToken));
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Notifications that were waiting when the service stopped are delivered now, not forgotten.
+        foreach (var (id, alertId, channel, reason, attempt) in _store.Pending())
+        {
+            if (_store.Get(alertId) is { } alert) _outbox.Writer.TryWrite((id, new AlertNotification(alert, channel, reason), attempt));
+            else _store.Dequeue(id);
+        }
+
+        return Task.WhenAll(ProcessSignalsAsync(stoppingToken), DispatchAsync(stoppingToken), EscalateAsync(stoppingToken));
+    }
+
+    private void Send(AlertNotification n)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        _store.Enqueue(id, n.Alert.Id, n.Channel, n.Reason, 1);
+        _outbox.Writer.TryWrite((id, n, 1));
+    }
 
     private async Task ProcessSignalsAsync(CancellationToken ct)
     {
@@ -76,7 +92,7 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
             }
 
             _feed.Publish(decision.Alert);
-            foreach (var n in decision.Notifications) _outbox.Writer.TryWrite((n, 1));
+            foreach (var n in decision.Notifications) Send(n);
         }
     }
 
@@ -123,7 +139,7 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
             }
 
             _feed.Publish(decision.Alert);
-            foreach (var n in decision.Notifications) _outbox.Writer.TryWrite((n, 1));
+            foreach (var n in decision.Notifications) Send(n);
         }
     }
 
@@ -145,19 +161,20 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
 
     private async Task DispatchAsync(CancellationToken ct)
     {
-        await foreach (var (n, attempt) in _outbox.Reader.ReadAllAsync(ct))
+        await foreach (var (id, n, attempt) in _outbox.Reader.ReadAllAsync(ct))
         {
             // Each delivery runs on its own so a slow mail server does not hold up the live push or a webhook.
-            _ = Task.Run(() => DeliverAsync(n, attempt, ct), CancellationToken.None);
+            _ = Task.Run(() => DeliverAsync(id, n, attempt, ct), CancellationToken.None);
         }
     }
 
-    private async Task DeliverAsync(AlertNotification n, int attempt, CancellationToken ct)
+    private async Task DeliverAsync(string queueId, AlertNotification n, int attempt, CancellationToken ct)
     {
         var at = _time.GetUtcNow();
         if (!_channels.TryGetValue(n.Channel, out var channel))
         {
             _store.RecordAttempt(n.Alert.Id, new NotificationAttempt(n.Channel, n.Reason, attempt, at, false, $"channel '{n.Channel}' is not configured"));
+            _store.Dequeue(queueId);
             return;
         }
 
@@ -167,6 +184,7 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             await channel.SendAsync(n, timeout.Token);
             _store.RecordAttempt(n.Alert.Id, new NotificationAttempt(n.Channel, n.Reason, attempt, at, true, null));
+            _store.Dequeue(queueId);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
@@ -179,11 +197,13 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
                     if (_store.Get(n.Alert.Id) is { } current) _store.Save(current, "notification failed", "system", $"{n.Channel}: gave up after {attempt} attempts: {ex.Message}", _time.GetUtcNow());
                 }
 
+                _store.Dequeue(queueId);
                 return;
             }
 
+            _store.Enqueue(queueId, n.Alert.Id, n.Channel, n.Reason, attempt + 1);
             await Task.Delay(TimeSpan.FromSeconds(_options.RetryDelaySeconds * Math.Pow(2, attempt - 1)), _time, ct);
-            _outbox.Writer.TryWrite((n, attempt + 1));
+            _outbox.Writer.TryWrite((queueId, n, attempt + 1));
         }
     }
 

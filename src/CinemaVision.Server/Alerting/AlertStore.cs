@@ -36,6 +36,12 @@ public sealed class AlertSchema : IStateSchema
             succeeded INTEGER NOT NULL,
             error TEXT);
         CREATE INDEX IF NOT EXISTS ix_attempts ON notification_attempts(alert_id, at);
+        CREATE TABLE IF NOT EXISTS notification_queue (
+            id TEXT PRIMARY KEY,
+            alert_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            attempt INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS alert_mutes (
             id TEXT PRIMARY KEY,
             until INTEGER NOT NULL,
@@ -135,6 +141,40 @@ public sealed class AlertStore(StateDatabase db)
         using var r = cmd.ExecuteReader();
         var list = new List<NotificationAttempt>();
         while (r.Read()) list.Add(new(r.GetString(0), r.GetString(1), r.GetInt32(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)), r.GetInt32(4) == 1, r.IsDBNull(5) ? null : r.GetString(5)));
+        return list;
+    }
+
+    /// <summary>A notification still to be delivered (kept until it succeeds or is given up, so a restart resumes it).</summary>
+    public void Enqueue(string id, string alertId, string channel, string reason, int attempt)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "INSERT OR REPLACE INTO notification_queue (id, alert_id, channel, reason, attempt) VALUES ($id, $a, $c, $r, $n)";
+        cmd.Parameters.AddWithValue("$id", id);
+        cmd.Parameters.AddWithValue("$a", alertId);
+        cmd.Parameters.AddWithValue("$c", channel);
+        cmd.Parameters.AddWithValue("$r", reason);
+        cmd.Parameters.AddWithValue("$n", attempt);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void Dequeue(string id)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM notification_queue WHERE id = $id";
+        cmd.Parameters.AddWithValue("$id", id);
+        cmd.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<(string Id, string AlertId, string Channel, string Reason, int Attempt)> Pending()
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, alert_id, channel, reason, attempt FROM notification_queue ORDER BY rowid";
+        using var r = cmd.ExecuteReader();
+        var list = new List<(string, string, string, string, int)>();
+        while (r.Read()) list.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4)));
         return list;
     }
 

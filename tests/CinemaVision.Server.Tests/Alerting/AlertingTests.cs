@@ -312,4 +312,40 @@ public sealed class AlertingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("CinemaVision:Alerting:Webhooks:0:Url", text, StringComparison.Ordinal);
         Assert.Contains("'pager' is not a configured channel", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task NotificationPendingWhenTheServiceStops_DeliveredAfterRestart()
+    {
+        var folder = Directory.CreateTempSubdirectory("cv-restart-").FullName;
+        try
+        {
+            var settings = new Dictionary<string, string?> { ["CinemaVision:DataDirectory"] = folder, ["CinemaVision:Alerting:RetryDelaySeconds"] = "2" };
+            _webhook.FailNext(1000);
+            await using (var first = Server(extra: settings))
+            {
+                var (agent, _) = await first.AgentClientAsync("agent-1", "site-a");
+                await PostAsync(agent, Samples.Batch("agent-1", "b-1", cameraHealth: [Samples.CameraHealth("h-1", "site-a", "aud-3", DateTimeOffset.UtcNow)]));
+                var sw = Stopwatch.StartNew();
+                while (_webhook.Calls == 0 && sw.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+                Assert.True(_webhook.Calls > 0, "the webhook was never tried");
+            }
+
+            // The receiver recovers while the service is down; the restarted service finishes the job.
+            _webhook.FailNext(0);
+            await using var second = Server(extra: settings);
+            using var admin = await second.AdminClientAsync();
+            var received = await _webhook.WaitForAsync(1, TimeSpan.FromSeconds(30));
+            Assert.Single(received);
+            var alert = await WaitForAlertAsync(admin, a => a.GetProperty("ruleName").GetString() == "camera", TimeSpan.FromSeconds(5));
+            var detail = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/alerts/{alert.GetProperty("id").GetString()}");
+            var attempts = detail.GetProperty("attempts").EnumerateArray().Select(a => a.GetProperty("succeeded").GetBoolean()).ToList();
+            Assert.False(attempts[0]);
+            Assert.True(attempts[^1]);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
 }
