@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
 using CinemaVision.Core.Auditoriums;
@@ -114,6 +113,4 @@ public static class SiteEndpoints
         });
         return app;
     }
-
-    internal static string Iso(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
 }
