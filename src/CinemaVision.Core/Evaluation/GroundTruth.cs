@@ -19,6 +19,12 @@ public sealed class GroundTruthSet
 
     public IReadOnlyList<GroundTruthBox> For(string key) => _frames.TryGetValue(key, out var list) ? list : [];
 
+    /// <summary>Records a labelled image that may have no boxes (an empty hall is ground truth too).</summary>
+    public void Declare(string key)
+    {
+        if (!_frames.ContainsKey(key)) _frames[key] = [];
+    }
+
     public void Add(string key, GroundTruthBox box)
     {
         if (!_frames.TryGetValue(key, out var list)) _frames[key] = list = [];
@@ -111,14 +117,7 @@ public static class GroundTruthParser
         {
             foreach (var c in cats.EnumerateArray())
             {
-                categories[c.GetProperty("id").GetInt64()] = (c.GetProperty("name").GetString() ?? "").ToLowerInvariant() switch
-                {
-                    "person" => ObjectClass.Person,
-                    "cell phone" or "phone" => ObjectClass.Phone,
-                    "face" or "head" => ObjectClass.Face,
-                    "camera" or "camcorder" => ObjectClass.Camera,
-                    _ => ObjectClass.Other,
-                };
+                categories[c.GetProperty("id").GetInt64()] = ObjectClassNames.FromLabel(c.GetProperty("name").GetString());
             }
         }
 
@@ -135,6 +134,75 @@ public static class GroundTruthParser
 
         return set;
     }
+
+    /// <summary>
+    /// Pascal VOC: one XML file per image with <c>object/name</c> and <c>object/bndbox/{xmin,ymin,xmax,ymax}</c> in
+    /// pixels (kept as given, no 1-based shift, so boxes round-trip exactly). <c>difficult</c> = 1 marks an ignore box.
+    /// Returns the image file name (the key, from <c>filename</c>, else the XML file's stem + ".jpg") and the boxes.
+    /// Errors name the file and the element.
+    /// </summary>
+    public static (string Key, SizeI? ImageSize, List<GroundTruthBox> Boxes) ParseVoc(string xml, string fileName)
+    {
+        System.Xml.Linq.XDocument doc;
+        try
+        {
+            doc = System.Xml.Linq.XDocument.Parse(xml, System.Xml.Linq.LoadOptions.SetLineInfo);
+        }
+        catch (System.Xml.XmlException ex)
+        {
+            throw new FormatException($"VOC annotation {fileName}: not well-formed XML (line {ex.LineNumber}): {ex.Message}", ex);
+        }
+
+        var root = doc.Root ?? throw new FormatException($"VOC annotation {fileName}: empty document.");
+        if (root.Name.LocalName != "annotation") throw new FormatException($"VOC annotation {fileName}: root element is <{root.Name.LocalName}>, expected <annotation>.");
+        var key = root.Element("filename")?.Value.Trim() is { Length: > 0 } f ? f : Path.GetFileNameWithoutExtension(fileName) + ".jpg";
+        SizeI? size = null;
+        if (root.Element("size") is { } s)
+        {
+            int w = VocInt(s, "width", fileName), h = VocInt(s, "height", fileName);
+            if (w > 0 && h > 0) size = new SizeI(w, h);
+        }
+
+        var boxes = new List<GroundTruthBox>();
+        foreach (var o in root.Elements("object"))
+        {
+            var bb = o.Element("bndbox") ?? throw new FormatException($"VOC annotation {fileName} line {LineOf(o)}: <object> has no <bndbox>.");
+            float x1 = VocFloat(bb, "xmin", fileName), y1 = VocFloat(bb, "ymin", fileName), x2 = VocFloat(bb, "xmax", fileName), y2 = VocFloat(bb, "ymax", fileName);
+            if (x2 < x1 || y2 < y1) throw new FormatException($"VOC annotation {fileName} line {LineOf(bb)}: box has xmax < xmin or ymax < ymin.");
+            bool difficult = o.Element("difficult")?.Value.Trim() == "1";
+            boxes.Add(new GroundTruthBox(BoxF.FromLtrb(x1, y1, x2, y2), ObjectClassNames.FromLabel(o.Element("name")?.Value), -1, difficult));
+        }
+
+        return (key, size, boxes);
+    }
+
+    /// <summary>A folder of VOC XML files (or a VOC root with <c>Annotations/</c>): one entry per image file name.</summary>
+    public static GroundTruthSet ParseVocFolder(string folder)
+    {
+        var dir = Directory.Exists(Path.Combine(folder, "Annotations")) ? Path.Combine(folder, "Annotations") : folder;
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"VOC annotation folder {folder} does not exist.");
+        var set = new GroundTruthSet();
+        foreach (var file in Directory.GetFiles(dir, "*.xml").OrderBy(f => f, StringComparer.Ordinal))
+        {
+            var (key, _, boxes) = ParseVoc(File.ReadAllText(file), file);
+            set.Declare(key);
+            foreach (var b in boxes) set.Add(key, b);
+        }
+
+        return set;
+    }
+
+    private static int LineOf(System.Xml.Linq.XElement e) => ((System.Xml.IXmlLineInfo)e).LineNumber;
+
+    private static float VocFloat(System.Xml.Linq.XElement parent, string name, string file)
+    {
+        var e = parent.Element(name) ?? throw new FormatException($"VOC annotation {file} line {LineOf(parent)}: <{parent.Name.LocalName}> has no <{name}>.");
+        return float.TryParse(e.Value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v)
+            ? v
+            : throw new FormatException($"VOC annotation {file} line {LineOf(e)}: <{name}> is not a number: '{e.Value}'.");
+    }
+
+    private static int VocInt(System.Xml.Linq.XElement parent, string name, string file) => (int)VocFloat(parent, name, file);
 
     private static int ParseInt(string s, int line, string field) =>
         int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v

@@ -28,6 +28,54 @@ public class EvaluationTests
     }
 
     [Fact]
+    public void ParseVoc_HeadBoxes_KeepPixelsAndReadTyposAsHeads()
+    {
+        const string xml = """
+            <annotation><filename>PartA_1.jpg</filename><size><width>1070</width><height>594</height></size>
+              <object><name>head</name><difficult>0</difficult><bndbox><xmin>64</xmin><ymin>222</ymin><xmax>107</xmax><ymax>271</ymax></bndbox></object>
+              <object><name>headdddddaaddwddd</name><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>3</xmax><ymax>2</ymax></bndbox></object>
+              <object><name>head</name><difficult>1</difficult><bndbox><xmin>5</xmin><ymin>5</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>
+            </annotation>
+            """;
+
+        var (key, size, boxes) = GroundTruthParser.ParseVoc(xml, "PartA_1.xml");
+
+        Assert.Equal("PartA_1.jpg", key);
+        Assert.Equal(new SizeI(1070, 594), size);
+        Assert.Equal(3, boxes.Count);
+        Assert.All(boxes, b => Assert.Equal(ObjectClass.Head, b.Class));
+        Assert.Equal(BoxF.FromLtrb(64, 222, 107, 271), boxes[0].Box);
+        Assert.True(boxes[2].Ignore);
+    }
+
+    [Fact]
+    public void ParseVoc_BadCoordinate_NamesTheFileLineAndElement()
+    {
+        const string xml = "<annotation>\n<object><name>head</name><bndbox>\n<xmin>1</xmin><ymin>x</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object></annotation>";
+
+        var ex = Assert.Throws<FormatException>(() => GroundTruthParser.ParseVoc(xml, "bad.xml"));
+
+        Assert.Contains("bad.xml", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("line 3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("<ymin>", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("head", ObjectClass.Head)]
+    [InlineData("Person", ObjectClass.Person)]
+    [InlineData("cell phone", ObjectClass.Phone)]
+    [InlineData("chair", ObjectClass.Other)]
+    public void ObjectClassNames_MapLabelSpellings(string label, ObjectClass expected) => Assert.Equal(expected, ObjectClassNames.FromLabel(label));
+
+    [Fact]
+    public void ObjectClassNames_Parse_RefusesUnknownNamesWithTheChoices()
+    {
+        Assert.Equal(ObjectClass.Head, ObjectClassNames.Parse("head"));
+        var ex = Assert.Throws<ArgumentException>(() => ObjectClassNames.Parse("headz"));
+        Assert.Contains("person, head, face", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ParseYolo_NormalisedBoxes_BecomePixels()
     {
         var boxes = GroundTruthParser.ParseYolo("0 0.5 0.5 0.1 0.2\n", new SizeI(1000, 500));

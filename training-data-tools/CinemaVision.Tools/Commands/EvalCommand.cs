@@ -20,10 +20,10 @@ internal static class EvalCommand
     {
         var input = new Option<string>("--input") { Description = "Video file, image folder, MOT sequence folder, or one image.", Required = true };
         var gt = new Option<string?>("--gt") { Description = "Ground truth: MOT txt, YOLO txt (or folder of them), COCO json, or corner CSV (x1,y1,x2,y2). Default: the sequence folder's gt." };
-        var gtFormat = new Option<string?>("--gt-format") { Description = "mot | yolo | coco | csv (default: from the file)." };
+        var gtFormat = new Option<string?>("--gt-format") { Description = "mot | yolo | coco | voc | csv (default: from the file; a folder of .xml files or with Annotations/ is voc)." };
         var compare = new Option<string?>("--compare") { Description = "Comma-separated configurations to compare, each 'tiling' or 'model@tiling', e.g. full,tiled or person_yolox_192@tiled." };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
-        var objectClass = new Option<string>("--class") { Description = "person | face | phone.", DefaultValueFactory = _ => "person" };
+        var objectClass = new Option<string>("--class") { Description = "person | head | face | phone.", DefaultValueFactory = _ => "person" };
         var match = new Option<string>("--match") { Description = "iou (IoU >= --iou) | center (label centre inside the detection: for part labels such as faces).", DefaultValueFactory = _ => "iou" };
         var iou = new Option<float>("--iou") { Description = "IoU threshold for a match.", DefaultValueFactory = _ => 0.5f };
         var frames = new Option<int>("--frames") { Description = "Evaluate at most N frames.", DefaultValueFactory = _ => int.MaxValue };
@@ -44,7 +44,7 @@ internal static class EvalCommand
             {
                 return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut);
             }
-            catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
+            catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
             {
                 Console.Error.WriteLine($"cvtools eval: {ex.Message}");
                 return 2;
@@ -58,13 +58,7 @@ internal static class EvalCommand
     {
         var (source, sequenceGt) = FrameInputs.ResolveSequence(parse.GetValue(input)!);
         var gtPath = parse.GetValue(gt) ?? sequenceGt ?? throw new ArgumentException("--gt is required (the input has no gt/gt.txt).");
-        var cls = parse.GetValue(objectClass)!.ToLowerInvariant() switch
-        {
-            "person" => ObjectClass.Person,
-            "face" => ObjectClass.Face,
-            "phone" => ObjectClass.Phone,
-            var c => throw new ArgumentException($"--class must be person, face or phone (was '{c}')."),
-        };
+        var cls = ObjectClassNames.Parse(parse.GetValue(objectClass)!);
         var criterion = parse.GetValue(match)!.ToLowerInvariant() switch
         {
             "iou" => MatchCriterion.IoU,
@@ -180,6 +174,9 @@ internal static class EvalCommand
                 case "coco":
                     _set ??= GroundTruthParser.ParseCoco(File.ReadAllText(path));
                     return _set.For(key);
+                case "voc":
+                    _set ??= GroundTruthParser.ParseVocFolder(path);
+                    return _set.For(key);
                 case "yolo":
                 {
                     var file = Directory.Exists(path) ? Path.Combine(path, Path.ChangeExtension(key, ".txt")) : path;
@@ -189,13 +186,13 @@ internal static class EvalCommand
                 case "csv":
                     return GroundTruthParser.ParseCornerCsv(File.ReadAllText(path), cls);
                 default:
-                    throw new ArgumentException($"--gt-format must be mot, yolo, coco or csv (was '{_format}').");
+                    throw new ArgumentException($"--gt-format must be mot, yolo, coco, voc or csv (was '{_format}').");
             }
         }
 
         private static string Infer(string p)
         {
-            if (Directory.Exists(p)) return "yolo";
+            if (Directory.Exists(p)) return Directory.Exists(Path.Combine(p, "Annotations")) || Directory.EnumerateFiles(p, "*.xml").Any() ? "voc" : "yolo";
             if (!File.Exists(p)) throw new FileNotFoundException($"Ground truth {p} does not exist.", p);
             var ext = Path.GetExtension(p).ToLowerInvariant();
             if (ext == ".json") return "coco";
