@@ -26,7 +26,7 @@ internal static class ConvertCommand
               cvtools convert --from mot --to yolo --input gt_first100.txt --images vtest_first100.avi --out pets-yolo
               cvtools convert --from yolo --to cvat --input faces.yolo.txt --images solvay.png --labels face --out faces.xml
             """) { from, to, input, images, output, labels };
-        command.SetAction(parse =>
+        command.SetAction(parse => Ui.Guard("convert", () =>
         {
             var console = Ui.Create();
             var inPath = parse.GetValue(input)!;
@@ -43,7 +43,7 @@ internal static class ConvertCommand
             console.WriteLine($"{AnnotationFiles.Name(fromFormat)} -> {AnnotationFiles.Name(toFormat)}: {summary.Images} images, {summary.Boxes} boxes written to {summary.Path}");
             foreach (var note in summary.Notes) console.WriteLine("note: " + note);
             return 0;
-        });
+        }));
         return command;
     }
 }

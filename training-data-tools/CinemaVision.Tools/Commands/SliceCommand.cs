@@ -33,7 +33,7 @@ internal static class SliceCommand
               cvtools slice --input data/scut-head-classroom --images data/scut-head-classroom/JPEGImages --sizes 320,640 --out tiles
               cvtools slice --input gt_first100.txt --images vtest_first100.avi --sizes 256,512 --overlap 0.25 --format yolo --out pets-tiles
             """) { input, from, images, sizes, overlap, output, format, visibility, empty, seed, labels };
-        command.SetAction(parse =>
+        command.SetAction(parse => Ui.Guard("slice", () =>
         {
             var console = Ui.Create();
             var inPath = parse.GetValue(input)!;
@@ -62,7 +62,7 @@ internal static class SliceCommand
             foreach (var miss in result.Reassembly.Uncovered.Take(5)) console.WriteLine("not covered: " + miss);
             foreach (var note in result.Notes) console.WriteLine("note: " + note);
             return result.Reassembly.CoversEverything ? 0 : 1;
-        });
+        }));
         return command;
     }
 

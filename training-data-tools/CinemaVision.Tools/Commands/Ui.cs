@@ -16,6 +16,23 @@ internal static class Ui
         ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
     });
 
+    /// <summary>
+    /// Runs a command's body; bad input (a malformed file, a wrong option, a missing file or model) becomes one line
+    /// on stderr naming the problem and exit code 2, never a stack trace.
+    /// </summary>
+    public static int Guard(string command, Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException or Vision.Models.ModelAssetException)
+        {
+            Console.Error.WriteLine($"cvtools {command}: {ex.Message}");
+            return 2;
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> with a progress bar on a terminal; otherwise reports every 10 %.</summary>
     public static T Progress<T>(IAnsiConsole console, string title, Func<IProgress<(int Done, int Total)>, T> work)
     {

@@ -82,7 +82,7 @@ public static class AnnotationFiles
             AnnotationFormat.Voc => LoadVoc(input),
             AnnotationFormat.Yolo => LoadYolo(input, pixels, labels),
             AnnotationFormat.Coco => CocoFormat.Read(File.ReadAllText(CocoFile(input)), CocoFile(input)),
-            AnnotationFormat.Cvat => CvatFormat.Read(File.ReadAllText(input), input),
+            AnnotationFormat.Cvat => CvatFormat.Read(File.ReadAllText(InFolder(input, "annotations.xml")), InFolder(input, "annotations.xml")),
             AnnotationFormat.Csv => LoadCsv(input, pixels, labels),
             _ => throw new ArgumentOutOfRangeException(nameof(format)),
         };
@@ -124,6 +124,8 @@ public static class AnnotationFiles
         if (files.Count == 0) throw new FileNotFoundException($"VOC annotation folder {dir} holds no .xml files.");
         return AnnotationSet.Create(files.Select(f => VocFormat.Read(File.ReadAllText(f), f)));
     }
+
+    private static string InFolder(string input, string name) => Directory.Exists(input) ? Path.Combine(input, name) : input;
 
     private static string CocoFile(string input)
     {
@@ -213,14 +215,24 @@ public static class AnnotationFiles
             return AnnotationSet.Create(images, names);
         }
 
-        var files = pixels.Files.Count > 0 ? pixels.Files.Order(StringComparer.Ordinal).ToList() : [];
-        if (files.Count == 0) throw new FileNotFoundException($"No images for the YOLO labels in {pixels.Root}.");
-        foreach (var imageFile in files)
+        // Every image of the folder (an image without a label file is an empty image), and every label file
+        // (a video's frames have no files: their names come from the labels).
+        var imageNames = pixels.Files.Select(Path.GetFileName).OfType<string>().ToList();
+        var stems = imageNames.Select(Path.GetFileNameWithoutExtension).ToHashSet(StringComparer.Ordinal);
+        if (Directory.Exists(labelDir))
         {
-            var size = DatasetImages.ReadSize(imageFile);
-            var labelFile = Path.Combine(labelDir!, YoloFormat.FileNameFor(imageFile));
+            imageNames.AddRange(Directory.GetFiles(labelDir, "*.txt").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+                .Where(stem => stem is not ("classes" or "obj") && !stems.Contains(stem)).Select(stem => stem + ".jpg"));
+        }
+
+        if (imageNames.Count == 0) throw new FileNotFoundException($"No images and no label files for the YOLO set {input}.");
+        foreach (var name in imageNames.Order(StringComparer.Ordinal))
+        {
+            var image = new AnnotatedImage(name, default, []);
+            var size = pixels.SizeOf(image) ?? throw new FileNotFoundException($"No image for the YOLO labels of {name} in {pixels.Root}.");
+            var labelFile = Path.Combine(labelDir!, YoloFormat.FileNameFor(name));
             var boxes = File.Exists(labelFile) ? YoloFormat.ReadLabels(File.ReadAllText(labelFile), labelFile, size, names) : [];
-            images.Add(new AnnotatedImage(Path.GetFileName(imageFile), size, boxes));
+            images.Add(image with { Size = size, Boxes = boxes });
         }
 
         return AnnotationSet.Create(images, names);
