@@ -107,60 +107,9 @@ internal static class EvalCommand
             : null;
         var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls, source);
 
-        var results = new List<Measured>();
-        foreach (var config in configs)
-        {
-            var options = args.Build(parse, config.Tiling, config.Model);
-            // One run at a low score floor for the evaluated class: AP needs the whole ranking; the operating point
-            // (precision, recall, F1, counts, seats) keeps only detections at or above the configured threshold.
-            float operating = options.Merge.ThresholdFor(cls);
-            float floor = Math.Min(parse.GetValue(extras.ApFloor), operating);
-            options = options with { Merge = options.Merge with { ScoreThresholds = new Dictionary<ObjectClass, float>(options.Merge.ScoreThresholds) { [cls] = floor } } };
-            using var detector = DetectorFactory.Create(options);
-            var evaluator = new DetectionEvaluator(cls, criterion, parse.GetValue(iou), ignoreRegions);
-            var ap = new AveragePrecisionEvaluator(cls, operating, criterion == MatchCriterion.Center, ignoreRegions);
-            var counts = new CountErrorAccumulator();
-            SeatAccuracyEvaluator? seats = null;
-            double totalMs = 0;
-            long tiles = 0;
-            // Warm-up so the first frame's one-off costs (graph optimisation, page faults) do not skew ms per frame.
-            foreach (var (_, _, _, image) in FrameInputs.Read(source, 1)) detector.Detect(image);
-            foreach (var (_, key, _, image) in FrameInputs.Read(source, parse.GetValue(frames), Math.Max(1, parse.GetValue(step))))
-            {
-                var sw = Stopwatch.StartNew();
-                var all = detector.Detect(image);
-                totalMs += sw.Elapsed.TotalMilliseconds;
-                var frameSize = new SizeI(image.Width, image.Height);
-                tiles += detector.PlanFor(frameSize).TileCount;
-                var found = all.Where(d => d.Class != cls || d.Score >= operating).ToList();
-                var truth = truthCache.For(key);
-                var outcome = evaluator.AddFrame(found, truth);
-                ap.AddFrame(all, truth);
-                counts.Add(outcome.Counted, outcome.Labelled);
-                if (auditorium is not null)
-                {
-                    seats ??= new SeatAccuracyEvaluator(SeatMapFor(auditorium, parse.GetValue(extras.Camera), frameSize), cls);
-                    seats.AddFrame(found, truth);
-                }
-
-                if (parse.GetValue(debugOut) is { } dir)
-                {
-                    Directory.CreateDirectory(dir);
-                    using var canvas = image.Clone();
-                    foreach (var t in truth)
-                    {
-                        OpenCvSharp.Cv2.Rectangle(canvas, new OpenCvSharp.Rect((int)t.Box.X, (int)t.Box.Y, (int)t.Box.Width, (int)t.Box.Height), t.Ignore ? new OpenCvSharp.Scalar(128, 128, 128) : new OpenCvSharp.Scalar(255, 0, 255), 1);
-                    }
-
-                    DetectCommand.Draw(canvas, found.Where(d => d.Class == cls));
-                    OpenCvSharp.Cv2.PutText(canvas, $"tp {outcome.TruePositives} fp {outcome.FalsePositives} fn {outcome.FalseNegatives}", new OpenCvSharp.Point(5, 15), OpenCvSharp.HersheyFonts.HersheySimplex, 0.5, new OpenCvSharp.Scalar(0, 255, 255), 1);
-                    OpenCvSharp.Cv2.ImWrite(Path.Combine(dir, $"{config.Name.Replace('@', '_')}_{key}.png"), canvas);
-                }
-            }
-
-            if (evaluator.Frames == 0) throw new InvalidDataException($"No frames could be read from {source}.");
-            results.Add(new Measured(evaluator.Result(config.Name, totalMs / evaluator.Frames), config.Model, config.Tiling, (double)tiles / evaluator.Frames, operating, ap.Result(), counts.Result(), seats?.Result()));
-        }
+        var settings = new EvalSettings(cls, criterion, parse.GetValue(iou), ignoreRegions, parse.GetValue(frames), Math.Max(1, parse.GetValue(step)), parse.GetValue(extras.ApFloor),
+            auditorium, parse.GetValue(extras.Camera), parse.GetValue(debugOut));
+        var results = configs.Select(config => EvalRunner.Run(config.Name, args.Build(parse, config.Tiling, config.Model), source, truthCache, settings)).ToList();
 
         Console.WriteLine($"{"config",-28} {"precision",9} {"recall",7} {"f1",6} {"ap50",6} {"ap50_95",7} {"count_mae",9} {"frames",6} {"ms/frame",8} {"tiles",5}  tp/fp/fn");
         foreach (var m in results)
@@ -211,15 +160,6 @@ internal static class EvalCommand
     }
 
     private static string Show(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "-";
-
-    private static IReadOnlyList<Core.Auditoriums.Seat> SeatMapFor(Core.Auditoriums.Auditorium auditorium, string? cameraId, SizeI frame)
-    {
-        var seats = SeatMaps.SeatsOf(auditorium, cameraId);
-        var camera = auditorium.Cameras.First(c => c.Seats == seats);
-        return SeatMaps.ScaleTo(seats, camera.Reference.Size, frame);
-    }
-
-    private sealed record Measured(EvaluationResult Result, string Model, string Tiling, double Tiles, float Operating, AveragePrecisionResult Ap, CountErrorSummary Counts, SeatAccuracyResult? Seats);
 
     private static JsonObject ToJson(Measured m)
     {

@@ -10,10 +10,11 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var command = new Command("models", "Fetch, list and verify the model weights and sample footage listed in models/models.json.");
+        var command = new Command("models", "Fetch, list and verify the shipped models and sample footage (models/models.json); import and gate the site's own models.");
         command.Subcommands.Add(Fetch());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Verify());
+        command.Subcommands.Add(ModelsImportCommand.Create());
         return command;
     }
 
@@ -69,6 +70,12 @@ internal static class ModelsCommand
             {
                 var cached = AssetLocator.TryResolve(m.File) is null ? "not fetched" : "available";
                 Console.WriteLine($"{m.Name,-22} {m.Decoder,-9} input {m.Input.Name} [{string.Join(",", m.Input.Shape)}] {m.Input.ColorOrder} {m.Input.Resize,-9} {m.ClassNames.Count,3} classes  {m.Licence,-10} {cached}");
+            }
+
+            foreach (var r in ModelRegistry.Default.Models)
+            {
+                var m = r.Manifest;
+                Console.WriteLine($"{m.Name + ":" + m.Version,-22} {m.Decoder,-9} input {m.Input.Name} [{string.Join(",", m.Input.Shape)}] {m.ClassNames.Count,3} classes  {r.Status,-10} registered {r.RegisteredAt:yyyy-MM-dd}, base {r.Card.BaseModel ?? "-"}");
             }
 
             return 0;
