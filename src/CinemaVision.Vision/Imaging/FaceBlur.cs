@@ -7,7 +7,7 @@ namespace CinemaVision.Vision.Imaging;
 /// <summary>
 /// Blurs faces in an exported frame, except those inside the boxes being labelled (a head or person a labeller must
 /// see): the audience around them stays unrecognisable. The blur is strong (kernel about the face's size) and
-/// covers the face box grown by a fifth on each side.
+/// covers the face box grown by a fifth on each side, never the pixels of a labelled box.
 /// </summary>
 public static class FaceBlur
 {
@@ -15,6 +15,17 @@ public static class FaceBlur
     public static int BlurOutside(Mat bgr, IReadOnlyList<Detection> faces, IReadOnlyList<BoxF> keep)
     {
         ArgumentNullException.ThrowIfNull(bgr);
+        // The labelled boxes keep their pixels even where a neighbouring face's blur reaches into them.
+        var frame = new Rect(0, 0, bgr.Width, bgr.Height);
+        var kept = new List<(Rect Rect, Mat Pixels)>();
+        foreach (var k in keep)
+        {
+            var r = new Rect((int)MathF.Floor(k.X), (int)MathF.Floor(k.Y), (int)MathF.Ceiling(k.Width) + 1, (int)MathF.Ceiling(k.Height) + 1).Intersect(frame);
+            if (r.Width <= 0 || r.Height <= 0) continue;
+            using var roi = new Mat(bgr, r);
+            kept.Add((r, roi.Clone()));
+        }
+
         int blurred = 0;
         foreach (var face in faces)
         {
@@ -32,6 +43,17 @@ public static class FaceBlur
             // Twice: one pass at this kernel still leaves a face's layout readable at large sizes.
             Cv2.GaussianBlur(roi, roi, new Size(k, k), 0);
             blurred++;
+        }
+
+        foreach (var (rect, pixels) in kept)
+        {
+            if (blurred > 0)
+            {
+                using var target = new Mat(bgr, rect);
+                pixels.CopyTo(target);
+            }
+
+            pixels.Dispose();
         }
 
         return blurred;
