@@ -10,7 +10,7 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var command = new Command("models", "Fetch, list and verify the shipped models and sample footage (models/models.json); import and gate the site's own models.");
+        var command = new Command("models", "Fetch, list and verify the shipped models and sample footage (models/models.json); import and gate the site's own models.\n\nExamples:\n  cvtools models fetch\n  cvtools models list\n  cvtools models import hall_heads.onnx --name hall_heads --base-model lffd_head --eval-input held-out/ --eval-gt held-out/ --class head");
         command.Subcommands.Add(Fetch());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Verify());
@@ -23,7 +23,7 @@ internal static class ModelsCommand
         var mirror = new Option<string?>("--mirror") { Description = $"Folder to copy assets from (default: ${AssetLocator.MirrorVariable}, else download from each upstream URL)." };
         var only = new Option<string?>("--only") { Description = "Fetch only this model (name) or data file (path)." };
         var noData = new Option<bool>("--models-only") { Description = "Skip the sample footage and photos." };
-        var command = new Command("fetch", "Copy each asset from the mirror folder or download it, verify its sha256, and store it in the cache (.cache/assets).") { mirror, only, noData };
+        var command = new Command("fetch", "Copy each asset from the mirror folder or download it, verify its sha256, and store it in the cache (.cache/assets).\n\nExamples:\n  cvtools models fetch\n  cvtools models fetch --mirror /media/usb/cinemavision-assets --models-only") { mirror, only, noData };
         command.SetAction(async (parse, ct) =>
         {
             var catalog = ModelCatalog.Default;
@@ -63,7 +63,7 @@ internal static class ModelsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the models in the manifest with their input, classes and licence.");
+        var command = new Command("list", "List the shipped models and the site's registered ones with their input, classes, licence or status.\n\nExamples:\n  cvtools models list");
         command.SetAction(_ =>
         {
             foreach (var m in ModelCatalog.Default.Models)
@@ -85,7 +85,7 @@ internal static class ModelsCommand
 
     private static Command Verify()
     {
-        var command = new Command("verify", "Load every model with ONNX Runtime and check hash, input name/shape and class count against the manifest.");
+        var command = new Command("verify", "Load every model with ONNX Runtime and check hash, input name/shape and class count against the manifest.\n\nExamples:\n  cvtools models verify");
         command.SetAction(_ =>
         {
             int failed = 0;
