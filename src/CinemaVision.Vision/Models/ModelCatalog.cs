@@ -60,26 +60,29 @@ public sealed class ModelCatalog
     }
 
     /// <summary>
-    /// A model by name: a shipped one, else the site's registered one (its promoted version, else its newest);
-    /// <c>NAME:VERSION</c> names a registered version.
+    /// A model by name: a shipped one, else the site registry's (<see cref="ModelRegistry"/>: its entry in
+    /// <c>registry.json</c>, the promoted version of an imported model); <c>NAME:VERSION</c> names a registered version.
     /// </summary>
     public ModelManifest Get(string name)
     {
         if (Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } shipped) return shipped;
         var registry = ModelRegistry.Default;
-        var parts = name.Split(':', 2);
-        var registered = parts.Length == 2 ? registry.Find(parts[0], parts[1]) : registry.Current(name);
-        return registered?.Manifest ?? throw new ModelAssetException(name,
+        return registry.Resolve(name) ?? throw new ModelAssetException(name,
             $"unknown model; known models: {string.Join(", ", Models.Select(m => m.Name).Concat(registry.Models.Select(m => m.Manifest.Name).Distinct(StringComparer.OrdinalIgnoreCase)))}");
     }
 
-    /// <summary>The verified local file of a model (cache or mirror).</summary>
-    public static string ResolveFile(ModelManifest model) =>
-        (model.File.StartsWith("registry/", StringComparison.Ordinal) && File.Exists(Path.Combine(ModelRegistry.Default.Root, model.File["registry/".Length..]))
-            ? Path.Combine(ModelRegistry.Default.Root, model.File["registry/".Length..])
-            : AssetLocator.TryResolve(model.File)) ?? throw new ModelAssetException(
+    /// <summary>The verified local file of a model (cache or mirror; a registered model's own file).</summary>
+    public static string ResolveFile(ModelManifest model)
+    {
+        if (Path.IsPathRooted(model.File))
+        {
+            return File.Exists(model.File) ? model.File : throw new ModelAssetException(model.Name, $"weights file {model.File} of this registered model does not exist (moved or deleted?)");
+        }
+
+        return AssetLocator.TryResolve(model.File) ?? throw new ModelAssetException(
             model.Name,
             $"weights '{model.File}' are not in {AssetLocator.CacheRoot}; run './cvtools models fetch' (or set {AssetLocator.MirrorVariable})");
+    }
 
     private sealed record ManifestDocument(List<ModelManifest> Models, List<DataAsset>? Data);
 }
