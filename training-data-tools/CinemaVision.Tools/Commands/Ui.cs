@@ -8,13 +8,19 @@ namespace CinemaVision.Tools.Commands;
 /// </summary>
 internal static class Ui
 {
-    public static IAnsiConsole Create() => AnsiConsole.Create(new AnsiConsoleSettings
+    public static IAnsiConsole Create()
     {
-        Out = new AnsiConsoleOutput(Console.Out),
-        Interactive = Console.IsOutputRedirected ? InteractionSupport.No : InteractionSupport.Detect,
-        Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-        ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Out),
+            Interactive = Console.IsOutputRedirected ? InteractionSupport.No : InteractionSupport.Detect,
+            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        // A log file has no width: do not wrap summary lines at 80 columns (they are grepped).
+        if (Console.IsOutputRedirected) console.Profile.Width = 200;
+        return console;
+    }
 
     /// <summary>
     /// Runs a command's body; bad input (a malformed file, a wrong option, a missing file or model) becomes one line
