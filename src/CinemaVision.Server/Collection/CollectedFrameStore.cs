@@ -1,7 +1,7 @@
 using System.Text.Json;
 using CinemaVision.Core.Collection;
+using CinemaVision.Core.Events;
 using CinemaVision.Server.Configuration;
-using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Storage;
 using Microsoft.Extensions.Options;
 

@@ -1,9 +1,9 @@
 using System.Security.Claims;
 using System.Text.Json;
 using CinemaVision.Core.Collection;
+using CinemaVision.Core.Events;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Evidence;
-using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Storage;
 
 namespace CinemaVision.Server.Collection;

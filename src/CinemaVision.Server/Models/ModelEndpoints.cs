@@ -2,9 +2,9 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using CinemaVision.Core.Events;
 using CinemaVision.Core.Models;
 using CinemaVision.Server.Auth;
-using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Storage;
 
 namespace CinemaVision.Server.Models;

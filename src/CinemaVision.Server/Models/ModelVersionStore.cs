@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CinemaVision.Core.Events;
 using CinemaVision.Core.Models;
 using CinemaVision.Server.Configuration;
-using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Storage;
 using Microsoft.Extensions.Options;
 

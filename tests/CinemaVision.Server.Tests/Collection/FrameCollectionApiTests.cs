@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CinemaVision.Core.Collection;
-using CinemaVision.Server.Ingest;
+using CinemaVision.Core.Events;
 using CinemaVision.Server.Tests.Infrastructure;
 
 namespace CinemaVision.Server.Tests.Collection;

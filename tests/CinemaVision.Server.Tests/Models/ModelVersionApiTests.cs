@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using CinemaVision.Core.Events;
 using CinemaVision.Core.Models;
-using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Models;
 using CinemaVision.Server.Tests.Infrastructure;
 
