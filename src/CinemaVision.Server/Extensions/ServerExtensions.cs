@@ -94,7 +94,7 @@ public static class ServerExtensions
         services.AddSingleton<InfluxForwarder>();
         services.AddSingleton<ITimeSeriesStore>(sp => Influx(sp) ? sp.GetRequiredService<InfluxTimeSeriesStore>() : sp.GetRequiredService<SqliteTimeSeriesStore>());
         services.AddSingleton<IEventSink>(sp => Influx(sp) ? sp.GetRequiredService<InfluxForwarder>() : sp.GetRequiredService<SqliteTimeSeriesStore>());
-        services.AddHostedService<IHostedService>(sp => Influx(sp) ? sp.GetRequiredService<InfluxForwarder>() : new IdleService());
+        services.AddSingleton<IHostedService>(sp => Influx(sp) ? sp.GetRequiredService<InfluxForwarder>() : new IdleService());
         services.AddHttpClient(InfluxTimeSeriesStore.HttpClientName);
         services.AddHostedService<TimeSeriesMaintenanceService>();
         services.AddSingleton<LedgerPruner>();
