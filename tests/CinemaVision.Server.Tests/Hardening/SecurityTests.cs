@@ -10,7 +10,9 @@ using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace CinemaVision.Server.Tests.Hardening;
@@ -190,7 +192,7 @@ public sealed class SecurityTests(ITestOutputHelper output) : IDisposable
         var file = Path.Combine(factory.DataDirectory, "initial-admin-password");
         var password = File.ReadAllText(file).Trim();
         Assert.True(password.Length >= 20);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         string text;
         lock (logs) text = logs.ToString();
         Assert.Contains("initial-admin-password", text, StringComparison.Ordinal);

@@ -10,16 +10,11 @@ namespace CinemaVision.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class InfluxServerFixture : IAsyncLifetime
 {
-    private readonly int? _port;
     private Process? _process;
     private string _folder = string.Empty;
 
-    public InfluxServerFixture()
-    {
-    }
-
-    /// <summary>An influxd on a given port (a test that first shows the service with InfluxDB down, then starts it).</summary>
-    public InfluxServerFixture(int port) => _port = port;
+    /// <summary>A given port instead of a free one (a test that first shows the service with InfluxDB down, then starts it there).</summary>
+    public int? Port { get; init; }
 
     public Uri Url { get; private set; } = new("http://127.0.0.1:1");
 
@@ -31,7 +26,7 @@ public sealed class InfluxServerFixture : IAsyncLifetime
 
         _folder = Path.Combine(Path.GetTempPath(), "cv-influx-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_folder);
-        var httpPort = _port ?? FreePort();
+        var httpPort = Port ?? FreePort();
         var rpcPort = FreePort();
         var config = Path.Combine(_folder, "influxdb.conf");
         await File.WriteAllTextAsync(config, $"""
