@@ -81,6 +81,10 @@ public sealed class OperationsTests
                 ["CinemaVision:Alerting:Webhooks:0:Name"] = "duty",
                 ["CinemaVision:Alerting:Webhooks:0:Url"] = receiver.BaseUrl + "/hook?key=" + Secret,
                 ["CinemaVision:Alerting:Webhooks:0:Format"] = "WeCom",
+                ["CinemaVision:Alerting:RetryDelaySeconds"] = "0.2",
+                ["CinemaVision:Alerting:Rules:0:Name"] = "camera",
+                ["CinemaVision:Alerting:Rules:0:Category"] = "CameraHealth",
+                ["CinemaVision:Alerting:Rules:0:Channels:0"] = "webhook:duty",
             },
             logs);
         var (agent, _) = await server.AgentClientAsync("edge-1", "site-a");
