@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using CinemaVision.Server.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -10,15 +11,18 @@ namespace CinemaVision.Server.Ingest;
 /// alerts, and the events themselves (the embedded store's series, or the backlog waiting to be forwarded to
 /// InfluxDB). One file, so one transaction covers all of them. WAL with <c>synchronous=FULL</c>: a commit is on disk
 /// before the answer leaves, so neither a crash nor a power cut loses an acknowledged event.
-/// Writes go through one connection under a short local lock (SQLite has one writer anyway); nothing holds it
+/// Writes go through one connection on one writer thread, concurrent ones committed together (SQLite has one writer
+/// anyway, and one fsync per group instead of per batch keeps synchronous=FULL affordable); nothing holds the writer
 /// across network I/O. Reads open their own pooled connections and run alongside.
 /// </summary>
 public sealed class IngestDatabase : IDisposable
 {
     public const string FileName = "timeseries.db";
 
+    private const int MaxGroup = 64;
     private readonly string _connectionString;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private Thread? _thread;
     private SqliteConnection? _writer;
 
     /// <param name="path">The file (created when missing).</param>
@@ -73,32 +77,24 @@ public sealed class IngestDatabase : IDisposable
         return connection;
     }
 
-    /// <summary>Runs <paramref name="work"/> in one local write transaction and commits it. Cancellable only while waiting for the writer.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> in a local write transaction and returns once it is committed (on disk).
+    /// Concurrent writers are committed together (group commit): one writer thread takes every write waiting, runs
+    /// each inside its own savepoint (one that throws is rolled back alone and its caller gets the exception) and
+    /// commits them with one fsync. Cancellable only until the write is queued.
+    /// </summary>
     public async ValueTask<T> WriteAsync<T>(Func<SqliteTransaction, T> work, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            return Run(work);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new PendingWrite<T>(work);
+        EnsureWriterThread();
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+
+        return await pending.Task.ConfigureAwait(false);
     }
 
-    public T Write<T>(Func<SqliteTransaction, T> work)
-    {
-        _writeLock.Wait();
-        try
-        {
-            return Run(work);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    /// <summary>The same, for callers that are not async (background workers).</summary>
+    public T Write<T>(Func<SqliteTransaction, T> work) => WriteAsync(work, CancellationToken.None).AsTask().GetAwaiter().GetResult();
 
     public long Count(string table)
     {
@@ -110,26 +106,119 @@ public sealed class IngestDatabase : IDisposable
 
     public void Dispose()
     {
+        _queue.Writer.TryComplete();
+        _thread?.Join(TimeSpan.FromSeconds(10));
         _writer?.Dispose();
-        _writeLock.Dispose();
     }
 
-    private T Run<T>(Func<SqliteTransaction, T> work)
+    private void EnsureWriterThread()
     {
-        try
+        if (_thread is not null)
         {
-            _writer ??= OpenReader();
-            using var tx = _writer.BeginTransaction(deferred: false);
-            var result = work(tx);
-            tx.Commit();
-            return result;
+            return;
         }
-        catch (SqliteException)
+
+        lock (_queue)
         {
-            // A broken write connection is reopened by the next writer.
-            _writer?.Dispose();
-            _writer = null;
-            throw;
+            if (_thread is null)
+            {
+                _thread = new Thread(WriterLoop) { IsBackground = true, Name = "ingest-db-writer" };
+                _thread.Start();
+            }
+        }
+    }
+
+    private void WriterLoop()
+    {
+        var group = new List<PendingWrite>(MaxGroup);
+        while (_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+            }
+
+            try
+            {
+                _writer ??= OpenReader();
+                using (var tx = _writer.BeginTransaction(deferred: false))
+                {
+                    foreach (var write in group)
+                    {
+                        Savepoint(tx, "SAVEPOINT w;");
+                        try
+                        {
+                            write.Run(tx);
+                            Savepoint(tx, "RELEASE w;");
+                        }
+                        catch (Exception ex)
+                        {
+                            Savepoint(tx, "ROLLBACK TO w; RELEASE w;");
+                            write.Fail(ex);
+                        }
+                    }
+
+                    tx.Commit();
+                }
+
+                foreach (var write in group)
+                {
+                    write.Complete();
+                }
+            }
+            catch (Exception ex)
+            {
+                // The commit (or the connection) failed: nothing of the group is stored; every caller hears it.
+                _writer?.Dispose();
+                _writer = null;
+                foreach (var write in group)
+                {
+                    write.Fail(ex);
+                }
+            }
+        }
+    }
+
+    private static void Savepoint(SqliteTransaction tx, string sql)
+    {
+        using var cmd = tx.Connection!.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private abstract class PendingWrite
+    {
+        public abstract void Run(SqliteTransaction tx);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception ex);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteTransaction, T> work) : PendingWrite
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+        private bool _failed;
+
+        public Task<T> Task => _done.Task;
+
+        public override void Run(SqliteTransaction tx) => _result = work(tx);
+
+        public override void Complete()
+        {
+            if (!_failed)
+            {
+                _done.TrySetResult(_result!);
+            }
+        }
+
+        public override void Fail(Exception ex)
+        {
+            _failed = true;
+            _done.TrySetException(ex);
         }
     }
 }
