@@ -6,7 +6,8 @@ namespace CinemaVision.Core.Events;
 /// <summary>
 /// The wire format agents and the centre share (one definition): camelCase, enums as names (numbers accepted),
 /// explicit nulls checked against the contracts, and each event's <c>"type"</c> discriminator accepted wherever it
-/// appears in the object (hand-written JSON need not put it first).
+/// appears in the object (hand-written JSON need not put it first). Strict where ambiguity could hide a bug: a number
+/// must be a JSON number (not "12" nor "Infinity"), and a property given twice is an error, not "last one wins".
 /// </summary>
 public static class IngestJson
 {
@@ -19,6 +20,8 @@ public static class IngestJson
             RespectNullableAnnotations = true,
             AllowOutOfOrderMetadataProperties = true,
             MaxDepth = 16,
+            NumberHandling = JsonNumberHandling.Strict,
+            AllowDuplicateProperties = false,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
         options.MakeReadOnly(populateMissingResolver: true);

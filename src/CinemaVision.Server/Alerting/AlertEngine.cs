@@ -1,99 +1,223 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using CinemaVision.Core.Alerting;
 using CinemaVision.Core.Events;
 using CinemaVision.Server.Ingest;
+using CinemaVision.Server.Operations;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace CinemaVision.Server.Alerting;
 
 /// <summary>
-/// Turns stored incident events into alerts and notifications. It observes ingest (new items only) through a large
-/// queue so ingest never waits on a mail server; decisions are Core's <see cref="AlertPolicy"/>; every notification
-/// attempt is recorded, a failing channel is retried with doubling delays and its failure is shown on the alert's
-/// history, never dropped silently; unacknowledged alerts escalate to the next channel of their rule.
+/// Turns accepted incident events into alerts and notifications. Ingest commits every new incident event as a durable
+/// signal in the same transaction as the event itself; this engine drains the signals in order: in one state-database
+/// transaction it decides (Core's <see cref="AlertPolicy"/>), saves the alert with its history, queues its
+/// notifications and records the signal as processed; only then is the signal removed from the ingest database. A
+/// crash at any point therefore gives every accepted incident event its alert decision exactly once (a signal seen
+/// again after a crash is found in the processed log and skipped). Notifications are delivered by a bounded pool of
+/// workers from a durable queue; every attempt is recorded, a failing channel is retried with doubling delays (the
+/// retry waits in the database, not in memory) and a give-up is written into the alert's history. Delivery itself is
+/// at least once: a crash after a channel accepted a message but before that was recorded sends it again, with the
+/// same message id / idempotency key so receivers can tell. Unacknowledged alerts escalate to the rule's next channel.
 /// </summary>
-public sealed partial class AlertEngine : BackgroundService, IIngestObserver
+public sealed partial class AlertEngine : BackgroundService
 {
-    private readonly Channel<AlertSignal> _signals = Channel.CreateBounded<AlertSignal>(new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-    private readonly Channel<(string QueueId, AlertNotification Notification, int Attempt)> _outbox = Channel.CreateUnbounded<(string, AlertNotification, int)>();
+    private const int SignalChunk = 200;
     private readonly AlertStore _store;
     private readonly IAlertFeed _feed;
     private readonly Dictionary<string, INotificationChannel> _channels;
     private readonly IReadOnlyList<AlertRule> _rules;
     private readonly AlertingOptions _options;
+    private readonly IngestDatabase _ingest;
+    private readonly IngestSignals _signals;
+    private readonly IngestBacklog _backlog;
+    private readonly ServerMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<AlertEngine> _logger;
-    private readonly object _decisions = new();
+    private readonly Lock _decisions = new();
+    private readonly SemaphoreSlim _dispatchWake = new(0, 1);
+    private readonly HashSet<string> _inFlight = [];
 
-    public AlertEngine(AlertStore store, IAlertFeed feed, IEnumerable<INotificationChannel> channels, IOptions<AlertingOptions> options, TimeProvider time, ILogger<AlertEngine> logger)
+    public AlertEngine(AlertStore store, IAlertFeed feed, IEnumerable<INotificationChannel> channels, IOptions<AlertingOptions> options, IngestDatabase ingest, IngestSignals signals, IngestBacklog backlog, ServerMetrics metrics, TimeProvider time, ILogger<AlertEngine> logger)
     {
         _store = store;
         _feed = feed;
         _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
         _options = options.Value;
         _rules = _options.EffectiveRules();
+        _ingest = ingest;
+        _signals = signals;
+        _backlog = backlog;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
     }
 
     public IReadOnlyList<AlertRule> Rules => _rules;
 
-    public async ValueTask OnStoredAsync(IngestBatch newItems, CancellationToken cancellationToken)
+    public override void Dispose()
     {
-        foreach (var signal in AlertSignal.From(newItems)) await _signals.Writer.WriteAsync(signal, cancellationToken);
+        _dispatchWake.Dispose();
+        base.Dispose();
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Loop(ProcessSignalsAsync, "signals", stoppingToken), Loop(DispatchAsync, "notifications", stoppingToken), Loop(EscalateAsync, "escalation", stoppingToken));
+
+    /// <summary>Keeps a background loop alive: an unexpected failure is logged and the loop starts again a moment later.</summary>
+    private async Task Loop(Func<CancellationToken, Task> body, string what, CancellationToken ct)
     {
-        // Notifications that were waiting when the service stopped are delivered now, not forgotten.
-        foreach (var (id, alertId, channel, reason, attempt) in _store.Pending())
+        while (!ct.IsCancellationRequested)
         {
-            if (_store.Get(alertId) is { } alert) _outbox.Writer.TryWrite((id, new AlertNotification(alert, channel, reason), attempt));
-            else _store.Dequeue(id);
+            try
+            {
+                await body(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogProcessingFailed(_logger, what, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), _time, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
-
-        return Task.WhenAll(ProcessSignalsAsync(stoppingToken), DispatchAsync(stoppingToken), EscalateAsync(stoppingToken));
-    }
-
-    private void Send(AlertNotification n)
-    {
-        var id = Guid.NewGuid().ToString("N");
-        _store.Enqueue(id, n.Alert.Id, n.Channel, n.Reason, 1);
-        _outbox.Writer.TryWrite((id, n, 1));
     }
 
     private async Task ProcessSignalsAsync(CancellationToken ct)
     {
-        await foreach (var signal in _signals.Reader.ReadAllAsync(ct))
+        while (!ct.IsCancellationRequested)
         {
-            try
+            var rows = ReadSignals(SignalChunk);
+            if (rows.Count == 0)
             {
-                Process(signal);
+                await _signals.WaitAsync(TimeSpan.FromSeconds(1), ct);
+                continue;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogProcessingFailed(_logger, signal.EventId, ex);
-            }
+
+            ProcessSignals(rows);
         }
     }
 
-    internal void Process(AlertSignal signal)
+    /// <summary>Decides on a chunk of signals in one transaction (one by one when the chunk fails), then removes them from the ingest database.</summary>
+    internal void ProcessSignals(IReadOnlyList<StoredSignal> rows)
     {
-        var now = _time.GetUtcNow();
-        foreach (var rule in _rules.Where(r => r.Matches(signal)))
+        var changed = new List<Alert>();
+        try
         {
-            AlertDecision decision;
             lock (_decisions)
             {
-                var existing = _store.LatestInGroup(rule.GroupKey(signal));
-                decision = AlertPolicy.OnSignal(existing, rule, signal, _store.ActiveMutes(now), now);
-                if (decision.Alert is null) continue;
-                _store.Save(decision.Alert, decision.History ?? "event", null, signal.EventId, now);
+                _store.InTransaction((c, tx) =>
+                {
+                    foreach (var row in rows)
+                    {
+                        Decide(c, tx, row, changed);
+                    }
+                });
             }
-
-            _feed.Publish(decision.Alert);
-            foreach (var n in decision.Notifications) Send(n);
         }
+        catch (Exception ex) when (ex is SqliteException or JsonException or InvalidOperationException or ArgumentException)
+        {
+            // One bad signal must not hold up the others: decide one at a time, and set aside one that still fails.
+            changed.Clear();
+            foreach (var row in rows)
+            {
+                var one = new List<Alert>();
+                try
+                {
+                    lock (_decisions)
+                    {
+                        _store.InTransaction((c, tx) => Decide(c, tx, row, one));
+                    }
+
+                    changed.AddRange(one);
+                }
+                catch (Exception inner) when (inner is JsonException or InvalidOperationException or ArgumentException)
+                {
+                    LogProcessingFailed(_logger, row.EventId, inner);
+                    lock (_decisions)
+                    {
+                        _store.InTransaction((c, tx) => AlertStore.MarkSignalProcessed(c, tx, row.AgentId, row.EventId, _time.GetUtcNow()));
+                    }
+                }
+            }
+        }
+
+        var last = rows[^1].Seq;
+        var removed = _ingest.Write(tx =>
+        {
+            using var cmd = tx.Connection!.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = "DELETE FROM alert_signals WHERE seq <= $s;";
+            cmd.Parameters.AddWithValue("$s", last);
+            return cmd.ExecuteNonQuery();
+        });
+        _backlog.SignalsRemoved(removed);
+        _metrics.SignalsProcessed(rows.Count);
+        foreach (var alert in changed)
+        {
+            _feed.Publish(alert);
+        }
+
+        WakeDispatcher();
+    }
+
+    private void Decide(SqliteConnection c, SqliteTransaction tx, StoredSignal row, List<Alert> changed)
+    {
+        if (AlertStore.SignalProcessed(c, tx, row.AgentId, row.EventId))
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        var e = IngestJson.Deserialize(row.Body);
+        foreach (var signal in AlertSignal.From(new IngestBatch("-", row.AgentId, now, [e])))
+        {
+            foreach (var rule in _rules.Where(r => r.Matches(signal)))
+            {
+                var existing = AlertStore.LatestInGroup(c, tx, rule.GroupKey(signal));
+                var decision = AlertPolicy.OnSignal(existing, rule, signal, AlertStore.ActiveMutes(c, tx, now), now);
+                if (decision.Alert is null)
+                {
+                    continue;
+                }
+
+                _store.Save(c, tx, decision.Alert, decision.History ?? "event", null, signal.EventId, now);
+                foreach (var n in decision.Notifications)
+                {
+                    AlertStore.Enqueue(c, tx, Guid.NewGuid().ToString("N"), n.Alert.Id, n.Channel, n.Reason, 1, now);
+                }
+
+                changed.Add(decision.Alert);
+            }
+        }
+
+        AlertStore.MarkSignalProcessed(c, tx, row.AgentId, row.EventId, now);
+    }
+
+    private List<StoredSignal> ReadSignals(int limit)
+    {
+        using var c = _ingest.OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT seq, agent_id, event_id, body FROM alert_signals ORDER BY seq LIMIT $n;";
+        cmd.Parameters.AddWithValue("$n", limit);
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredSignal>();
+        while (r.Read())
+        {
+            list.Add(new StoredSignal(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3)));
+        }
+
+        return list;
     }
 
     public Alert Acknowledge(string alertId, string by)
@@ -127,19 +251,43 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
         var rules = _rules.ToDictionary(r => r.Name, StringComparer.Ordinal);
         foreach (var open in _store.Open())
         {
-            if (!rules.TryGetValue(open.RuleName, out var rule)) continue;
-            AlertDecision decision;
-            lock (_decisions)
+            if (!rules.TryGetValue(open.RuleName, out var rule))
             {
-                var current = _store.Get(open.Id);
-                if (current is null) continue;
-                decision = AlertPolicy.Escalate(current, rule, now);
-                if (decision.Alert is null) continue;
-                _store.Save(decision.Alert, decision.History ?? "escalated", "system", null, now);
+                continue;
             }
 
-            _feed.Publish(decision.Alert);
-            foreach (var n in decision.Notifications) Send(n);
+            Alert? escalated = null;
+            lock (_decisions)
+            {
+                _store.InTransaction((c, tx) =>
+                {
+                    var current = AlertStore.Get(c, tx, open.Id);
+                    if (current is null)
+                    {
+                        return;
+                    }
+
+                    var decision = AlertPolicy.Escalate(current, rule, now);
+                    if (decision.Alert is null)
+                    {
+                        return;
+                    }
+
+                    _store.Save(c, tx, decision.Alert, decision.History ?? "escalated", "system", null, now);
+                    foreach (var n in decision.Notifications)
+                    {
+                        AlertStore.Enqueue(c, tx, Guid.NewGuid().ToString("N"), n.Alert.Id, n.Channel, n.Reason, 1, now);
+                    }
+
+                    escalated = decision.Alert;
+                });
+            }
+
+            if (escalated is not null)
+            {
+                _feed.Publish(escalated);
+                WakeDispatcher();
+            }
         }
     }
 
@@ -148,62 +296,147 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.EscalationCheckSeconds), _time);
         while (await timer.WaitForNextTickAsync(ct))
         {
-            try
-            {
-                EscalateDue();
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogProcessingFailed(_logger, "escalation", ex);
-            }
+            EscalateDue();
         }
     }
 
+    private void WakeDispatcher()
+    {
+        try
+        {
+            if (_dispatchWake.CurrentCount == 0)
+            {
+                _dispatchWake.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One scheduler hands due notifications to a fixed pool of <see cref="AlertingOptions.MaxConcurrentDeliveries"/>
+    /// workers through a bounded channel: a slow mail server occupies one worker, never an unbounded number of tasks.
+    /// </summary>
     private async Task DispatchAsync(CancellationToken ct)
     {
-        await foreach (var (id, n, attempt) in _outbox.Reader.ReadAllAsync(ct))
+        var workers = Math.Max(1, _options.MaxConcurrentDeliveries);
+        var queue = Channel.CreateBounded<QueuedNotification>(new BoundedChannelOptions(workers) { FullMode = BoundedChannelFullMode.Wait, SingleWriter = true });
+        var pool = Enumerable.Range(0, workers).Select(_ => Task.Run(
+            async () =>
+            {
+                await foreach (var item in queue.Reader.ReadAllAsync(ct))
+                {
+                    try
+                    {
+                        await DeliverAsync(item, ct);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        LogProcessingFailed(_logger, "notification " + item.Id, ex);
+                    }
+                    finally
+                    {
+                        lock (_inFlight)
+                        {
+                            _inFlight.Remove(item.Id);
+                        }
+
+                        WakeDispatcher();
+                    }
+                }
+            },
+            CancellationToken.None)).ToList();
+        try
         {
-            // Each delivery runs on its own so a slow mail server does not hold up the live push or a webhook.
-            _ = Task.Run(() => DeliverAsync(id, n, attempt, ct), CancellationToken.None);
+            while (!ct.IsCancellationRequested)
+            {
+                int free;
+                string[] busy;
+                lock (_inFlight)
+                {
+                    free = (workers * 2) - _inFlight.Count;
+                    busy = [.. _inFlight];
+                }
+
+                if (free > 0)
+                {
+                    foreach (var item in _store.Due(_time.GetUtcNow(), free, busy))
+                    {
+                        lock (_inFlight)
+                        {
+                            _inFlight.Add(item.Id);
+                        }
+
+                        await queue.Writer.WriteAsync(item, ct);
+                    }
+                }
+
+                await _dispatchWake.WaitAsync(TimeSpan.FromSeconds(1), ct);
+            }
+        }
+        finally
+        {
+            queue.Writer.TryComplete();
+            await Task.WhenAll(pool).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 
-    private async Task DeliverAsync(string queueId, AlertNotification n, int attempt, CancellationToken ct)
+    private async Task DeliverAsync(QueuedNotification item, CancellationToken ct)
     {
         var at = _time.GetUtcNow();
-        if (!_channels.TryGetValue(n.Channel, out var channel))
+        var alert = _store.Get(item.AlertId);
+        if (alert is null || !_channels.TryGetValue(item.Channel, out var channel))
         {
-            _store.RecordAttempt(n.Alert.Id, new NotificationAttempt(n.Channel, n.Reason, attempt, at, false, $"channel '{n.Channel}' is not configured"));
-            _store.Dequeue(queueId);
+            _store.InTransaction((c, tx) =>
+            {
+                if (alert is not null)
+                {
+                    AlertStore.RecordAttempt(c, tx, item.AlertId, new NotificationAttempt(item.Channel, item.Reason, item.Attempt, at, false, $"channel '{item.Channel}' is not configured"));
+                }
+
+                AlertStore.Dequeue(c, tx, item.Id);
+            });
             return;
         }
 
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            await channel.SendAsync(n, timeout.Token);
-            _store.RecordAttempt(n.Alert.Id, new NotificationAttempt(n.Channel, n.Reason, attempt, at, true, null));
-            _store.Dequeue(queueId);
+            timeout.CancelAfter(TimeSpan.FromSeconds(_options.DeliveryTimeoutSeconds));
+            await channel.SendAsync(new AlertNotification(alert, item.Channel, item.Reason), timeout.Token);
+            _store.InTransaction((c, tx) =>
+            {
+                AlertStore.RecordAttempt(c, tx, item.AlertId, new NotificationAttempt(item.Channel, item.Reason, item.Attempt, at, true, null));
+                AlertStore.Dequeue(c, tx, item.Id);
+            });
+            _metrics.NotificationAttempt(item.Channel, ok: true);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            _store.RecordAttempt(n.Alert.Id, new NotificationAttempt(n.Channel, n.Reason, attempt, at, false, ex.Message));
-            LogDeliveryFailed(_logger, n.Channel, n.Alert.Id, attempt, ex.Message);
-            if (attempt >= _options.MaxAttempts)
+            var error = ex is OperationCanceledException ? $"no answer within {_options.DeliveryTimeoutSeconds} s" : ex.Message;
+            _metrics.NotificationAttempt(item.Channel, ok: false);
+            LogDeliveryFailed(_logger, item.Channel, item.AlertId, item.Attempt, error);
+            lock (_decisions)
             {
-                lock (_decisions)
+                _store.InTransaction((c, tx) =>
                 {
-                    if (_store.Get(n.Alert.Id) is { } current) _store.Save(current, "notification failed", "system", $"{n.Channel}: gave up after {attempt} attempts: {ex.Message}", _time.GetUtcNow());
-                }
+                    AlertStore.RecordAttempt(c, tx, item.AlertId, new NotificationAttempt(item.Channel, item.Reason, item.Attempt, at, false, error));
+                    if (item.Attempt >= _options.MaxAttempts)
+                    {
+                        if (AlertStore.Get(c, tx, item.AlertId) is { } current)
+                        {
+                            _store.Save(c, tx, current, "notification failed", "system", $"{item.Channel}: gave up after {item.Attempt} attempts: {error}", _time.GetUtcNow());
+                        }
 
-                _store.Dequeue(queueId);
-                return;
+                        AlertStore.Dequeue(c, tx, item.Id);
+                        return;
+                    }
+
+                    var delay = TimeSpan.FromSeconds(_options.RetryDelaySeconds * Math.Pow(2, item.Attempt - 1));
+                    AlertStore.Enqueue(c, tx, item.Id, item.AlertId, item.Channel, item.Reason, item.Attempt + 1, _time.GetUtcNow() + delay);
+                });
             }
-
-            _store.Enqueue(queueId, n.Alert.Id, n.Channel, n.Reason, attempt + 1);
-            await Task.Delay(TimeSpan.FromSeconds(_options.RetryDelaySeconds * Math.Pow(2, attempt - 1)), _time, ct);
-            _outbox.Writer.TryWrite((queueId, n, attempt + 1));
         }
     }
 
@@ -213,3 +446,6 @@ public sealed partial class AlertEngine : BackgroundService, IIngestObserver
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Notification through {Channel} for alert {AlertId} failed (attempt {Attempt}): {Error}")]
     private static partial void LogDeliveryFailed(ILogger logger, string channel, string alertId, int attempt, string error);
 }
+
+/// <summary>An incident event waiting in the ingest database to go through the alerting engine.</summary>
+public sealed record StoredSignal(long Seq, string AgentId, string EventId, string Body);

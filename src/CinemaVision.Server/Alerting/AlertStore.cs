@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using CinemaVision.Core.Alerting;
 using CinemaVision.Server.Storage;
+using Microsoft.Data.Sqlite;
 
 namespace CinemaVision.Server.Alerting;
 
@@ -41,7 +42,15 @@ public sealed class AlertSchema : IStateSchema
             alert_id TEXT NOT NULL,
             channel TEXT NOT NULL,
             reason TEXT NOT NULL,
-            attempt INTEGER NOT NULL);
+            attempt INTEGER NOT NULL,
+            due_at INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS ix_notification_due ON notification_queue(due_at);
+        CREATE TABLE IF NOT EXISTS alert_signal_log (
+            agent_id TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            processed_at INTEGER NOT NULL,
+            PRIMARY KEY (agent_id, event_id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_alert_signal_log_time ON alert_signal_log(processed_at);
         CREATE TABLE IF NOT EXISTS alert_mutes (
             id TEXT PRIMARY KEY,
             until INTEGER NOT NULL,
@@ -53,15 +62,28 @@ public sealed record AlertHistoryEntry(DateTimeOffset At, string Action, string?
 
 public sealed record NotificationAttempt(string Channel, string Reason, int Attempt, DateTimeOffset At, bool Succeeded, string? Error);
 
+/// <summary>A notification waiting in the queue.</summary>
+public sealed record QueuedNotification(string Id, string AlertId, string Channel, string Reason, int Attempt);
+
 /// <summary>Alerts, their history, every notification attempt, and mutes, in the relational state database.</summary>
 public sealed class AlertStore(StateDatabase db)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    public void Save(Alert alert, string action, string? by, string? detail, DateTimeOffset at)
+    public void Save(Alert alert, string action, string? by, string? detail, DateTimeOffset at) =>
+        InTransaction((c, tx) => Save(c, tx, alert, action, by, detail, at));
+
+    /// <summary>Runs <paramref name="work"/> in one state-database transaction (an alert, its history and its notifications together).</summary>
+    public void InTransaction(Action<SqliteConnection, SqliteTransaction> work)
     {
         using var c = db.Open();
-        using var tx = c.BeginTransaction();
+        using var tx = c.BeginTransaction(deferred: false);
+        work(c, tx);
+        tx.Commit();
+    }
+
+    public void Save(SqliteConnection c, SqliteTransaction tx, Alert alert, string action, string? by, string? detail, DateTimeOffset at)
+    {
         using (var cmd = c.CreateCommand())
         {
             cmd.Transaction = tx;
@@ -79,25 +101,57 @@ public sealed class AlertStore(StateDatabase db)
             cmd.ExecuteNonQuery();
         }
 
-        using (var h = c.CreateCommand())
-        {
-            h.Transaction = tx;
-            h.CommandText = "INSERT INTO alert_history (alert_id, at, action, by_user, detail) VALUES ($id, $at, $a, $by, $d)";
-            h.Parameters.AddWithValue("$id", alert.Id);
-            h.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-            h.Parameters.AddWithValue("$a", action);
-            h.Parameters.AddWithValue("$by", (object?)by ?? DBNull.Value);
-            h.Parameters.AddWithValue("$d", (object?)detail ?? DBNull.Value);
-            h.ExecuteNonQuery();
-        }
+        using var h = c.CreateCommand();
+        h.Transaction = tx;
+        h.CommandText = "INSERT INTO alert_history (alert_id, at, action, by_user, detail) VALUES ($id, $at, $a, $by, $d)";
+        h.Parameters.AddWithValue("$id", alert.Id);
+        h.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        h.Parameters.AddWithValue("$a", action);
+        h.Parameters.AddWithValue("$by", (object?)by ?? DBNull.Value);
+        h.Parameters.AddWithValue("$d", (object?)detail ?? DBNull.Value);
+        h.ExecuteNonQuery();
+    }
 
-        tx.Commit();
+    /// <summary>True when this agent's event already went through the alerting engine (a signal is processed once).</summary>
+    public static bool SignalProcessed(SqliteConnection c, SqliteTransaction tx, string agentId, string eventId)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "SELECT 1 FROM alert_signal_log WHERE agent_id = $a AND event_id = $e";
+        cmd.Parameters.AddWithValue("$a", agentId);
+        cmd.Parameters.AddWithValue("$e", eventId);
+        return cmd.ExecuteScalar() is not null;
+    }
+
+    public static void MarkSignalProcessed(SqliteConnection c, SqliteTransaction tx, string agentId, string eventId, DateTimeOffset at)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT OR IGNORE INTO alert_signal_log (agent_id, event_id, processed_at) VALUES ($a, $e, $at)";
+        cmd.Parameters.AddWithValue("$a", agentId);
+        cmd.Parameters.AddWithValue("$e", eventId);
+        cmd.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Forgets processed-signal records older than <paramref name="before"/> (past the agents' retry horizon).</summary>
+    public int PruneSignalLog(DateTimeOffset before)
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "DELETE FROM alert_signal_log WHERE processed_at < $t";
+        cmd.Parameters.AddWithValue("$t", before.ToUnixTimeMilliseconds());
+        return cmd.ExecuteNonQuery();
     }
 
     public Alert? Get(string id) => Query("SELECT body FROM alerts WHERE id = $p", id).FirstOrDefault();
 
     /// <summary>The most recent alert of a group (the one an event may join).</summary>
     public Alert? LatestInGroup(string groupKey) => Query("SELECT body FROM alerts WHERE group_key = $p ORDER BY updated_at DESC LIMIT 1", groupKey).FirstOrDefault();
+
+    public static Alert? LatestInGroup(SqliteConnection c, SqliteTransaction tx, string groupKey) => Query(c, tx, "SELECT body FROM alerts WHERE group_key = $p ORDER BY updated_at DESC LIMIT 1", groupKey).FirstOrDefault();
+
+    public static Alert? Get(SqliteConnection c, SqliteTransaction tx, string id) => Query(c, tx, "SELECT body FROM alerts WHERE id = $p", id).FirstOrDefault();
 
     public IReadOnlyList<Alert> List(AlertStatus? status, int limit = 200) => status is { } s
         ? Query("SELECT body FROM alerts WHERE status = $p ORDER BY updated_at DESC LIMIT " + limit, (int)s)
@@ -145,37 +199,69 @@ public sealed class AlertStore(StateDatabase db)
     }
 
     /// <summary>A notification still to be delivered (kept until it succeeds or is given up, so a restart resumes it).</summary>
-    public void Enqueue(string id, string alertId, string channel, string reason, int attempt)
+    public static void Enqueue(SqliteConnection c, SqliteTransaction tx, string id, string alertId, string channel, string reason, int attempt, DateTimeOffset due)
     {
-        using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "INSERT OR REPLACE INTO notification_queue (id, alert_id, channel, reason, attempt) VALUES ($id, $a, $c, $r, $n)";
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT OR REPLACE INTO notification_queue (id, alert_id, channel, reason, attempt, due_at) VALUES ($id, $a, $c, $r, $n, $due)";
         cmd.Parameters.AddWithValue("$id", id);
         cmd.Parameters.AddWithValue("$a", alertId);
         cmd.Parameters.AddWithValue("$c", channel);
         cmd.Parameters.AddWithValue("$r", reason);
         cmd.Parameters.AddWithValue("$n", attempt);
+        cmd.Parameters.AddWithValue("$due", due.ToUnixTimeMilliseconds());
         cmd.ExecuteNonQuery();
     }
 
-    public void Dequeue(string id)
+    public static void Dequeue(SqliteConnection c, SqliteTransaction tx, string id)
     {
-        using var c = db.Open();
         using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = "DELETE FROM notification_queue WHERE id = $id";
         cmd.Parameters.AddWithValue("$id", id);
         cmd.ExecuteNonQuery();
     }
 
-    public IReadOnlyList<(string Id, string AlertId, string Channel, string Reason, int Attempt)> Pending()
+    public static void RecordAttempt(SqliteConnection c, SqliteTransaction tx, string alertId, NotificationAttempt a)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO notification_attempts (alert_id, channel, reason, attempt, at, succeeded, error) VALUES ($id, $c, $r, $n, $at, $ok, $e)";
+        cmd.Parameters.AddWithValue("$id", alertId);
+        cmd.Parameters.AddWithValue("$c", a.Channel);
+        cmd.Parameters.AddWithValue("$r", a.Reason);
+        cmd.Parameters.AddWithValue("$n", a.Attempt);
+        cmd.Parameters.AddWithValue("$at", a.At.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$ok", a.Succeeded ? 1 : 0);
+        cmd.Parameters.AddWithValue("$e", (object?)a.Error ?? DBNull.Value);
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>Notifications due now, oldest first, skipping <paramref name="busy"/> (already being delivered).</summary>
+    public IReadOnlyList<QueuedNotification> Due(DateTimeOffset now, int limit, IReadOnlyCollection<string> busy)
     {
         using var c = db.Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT id, alert_id, channel, reason, attempt FROM notification_queue ORDER BY rowid";
+        cmd.CommandText = "SELECT id, alert_id, channel, reason, attempt FROM notification_queue WHERE due_at <= $now ORDER BY due_at, rowid LIMIT $n";
+        cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        cmd.Parameters.AddWithValue("$n", limit + busy.Count);
         using var r = cmd.ExecuteReader();
-        var list = new List<(string, string, string, string, int)>();
-        while (r.Read()) list.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4)));
+        var list = new List<QueuedNotification>();
+        while (r.Read() && list.Count < limit)
+        {
+            var id = r.GetString(0);
+            if (!busy.Contains(id)) list.Add(new(id, r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4)));
+        }
+
         return list;
+    }
+
+    public long PendingNotifications()
+    {
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM notification_queue";
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public void SaveMute(AlertMute mute)
@@ -201,7 +287,13 @@ public sealed class AlertStore(StateDatabase db)
     public IReadOnlyList<AlertMute> ActiveMutes(DateTimeOffset now)
     {
         using var c = db.Open();
+        return ActiveMutes(c, null, now);
+    }
+
+    public static IReadOnlyList<AlertMute> ActiveMutes(SqliteConnection c, SqliteTransaction? tx, DateTimeOffset now)
+    {
         using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = "SELECT body FROM alert_mutes WHERE until > $now";
         cmd.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
         using var r = cmd.ExecuteReader();
@@ -213,7 +305,13 @@ public sealed class AlertStore(StateDatabase db)
     private List<Alert> Query(string sql, object? p)
     {
         using var c = db.Open();
+        return Query(c, null, sql, p);
+    }
+
+    private static List<Alert> Query(SqliteConnection c, SqliteTransaction? tx, string sql, object? p)
+    {
         using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
         cmd.CommandText = sql;
         if (p is not null) cmd.Parameters.AddWithValue("$p", p);
         using var r = cmd.ExecuteReader();

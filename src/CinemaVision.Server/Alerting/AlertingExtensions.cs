@@ -2,6 +2,7 @@ using System.Security.Claims;
 using CinemaVision.Core.Alerting;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Evidence;
+using CinemaVision.Server.Http;
 using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,8 @@ public static class AlertingExtensions
         services.AddSingleton<EvidenceStore>();
         services.AddHostedService<EvidenceRetentionService>();
         services.AddSingleton<IAlertFeed, AlertFeed>();
-        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(15));
+        // The URL carries the robot's key: the client's request logging (which prints it) is removed.
+        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
         services.AddSingleton<IEnumerable<INotificationChannel>>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<AlertingOptions>>().Value;
@@ -37,7 +39,6 @@ public static class AlertingExtensions
             return list;
         });
         services.AddSingleton<AlertEngine>();
-        services.AddSingleton<IIngestObserver>(sp => sp.GetRequiredService<AlertEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
         return services;
     }
@@ -50,7 +51,10 @@ public static class AlertingExtensions
             ? Results.Ok(new { alert = a, history = store.History(id), attempts = store.Attempts(id) })
             : Results.Problem(statusCode: 404, title: "No such alert", detail: $"Alert '{id}' does not exist.")).RequireAuthorization(Policies.Viewer);
         alerts.MapPost("/{id}/ack", (string id, AlertEngine engine, ClaimsPrincipal user) => Lifecycle(() => engine.Acknowledge(id, user.Identity?.Name ?? "?"))).RequireAuthorization(Policies.Security);
-        alerts.MapPost("/{id}/resolve", (string id, ResolveRequest body, AlertEngine engine, ClaimsPrincipal user) => Lifecycle(() => engine.Resolve(id, user.Identity?.Name ?? "?", body.Note))).RequireAuthorization(Policies.Security);
+        alerts.MapPost("/{id}/resolve", (string id, ResolveRequest body, AlertEngine engine, ClaimsPrincipal user) =>
+            InputRules.TextProblem(body.Note, InputRules.MaxText) is { } bad
+                ? Results.ValidationProblem(new Dictionary<string, string[]> { ["note"] = [bad] })
+                : Lifecycle(() => engine.Resolve(id, user.Identity?.Name ?? "?", body.Note))).RequireAuthorization(Policies.Security);
         alerts.MapGet("/rules", (AlertEngine engine) => Results.Ok(engine.Rules)).RequireAuthorization(Policies.Viewer);
 
         // Live push for dashboards and wall screens: server-sent events, one JSON alert per event.
@@ -69,10 +73,18 @@ public static class AlertingExtensions
 
         var mutes = app.MapGroup("/api/v1/mutes").WithTags("Alerts");
         mutes.MapGet("/", (AlertStore store, TimeProvider time) => Results.Ok(store.ActiveMutes(time.GetUtcNow()))).RequireAuthorization(Policies.Viewer);
-        mutes.MapPost("/", (MuteRequest body, AlertStore store, ClaimsPrincipal user) =>
+        mutes.MapPost("/", (MuteRequest body, AlertStore store, ClaimsPrincipal user, TimeProvider time, IOptions<AlertingOptions> options) =>
         {
+            var max = TimeSpan.FromDays(options.Value.MaxMuteDays);
             if (body.Until <= body.From) return Results.Problem(statusCode: 400, title: "Bad mute", detail: "until must be after from.");
+            if (body.Until - body.From > max) return Results.Problem(statusCode: 400, title: "Bad mute", detail: $"until: a mute covers at most {options.Value.MaxMuteDays} days (asked {(body.Until - body.From).TotalDays:0.#}); mute again later if needed.");
+            if (body.Until <= time.GetUtcNow()) return Results.Problem(statusCode: 400, title: "Bad mute", detail: "until: the window is already over.");
             if (string.IsNullOrWhiteSpace(body.Reason)) return Results.Problem(statusCode: 400, title: "Bad mute", detail: "reason is required.");
+            var problems = new Dictionary<string, string[]>();
+            if (InputRules.TextProblem(body.Reason, InputRules.MaxShortText) is { } r) problems["reason"] = [r];
+            if (body.SiteId is not null && InputRules.IdProblem(body.SiteId) is { } si) problems["siteId"] = [si];
+            if (body.AuditoriumId is not null && InputRules.IdProblem(body.AuditoriumId) is { } au) problems["auditoriumId"] = [au];
+            if (problems.Count > 0) return Results.ValidationProblem(problems, title: "Bad mute");
             var mute = new AlertMute("mute-" + Guid.NewGuid().ToString("N")[..12], body.SiteId, body.AuditoriumId, body.From, body.Until, body.Reason, user.Identity?.Name ?? "?");
             store.SaveMute(mute);
             return Results.Created($"/api/v1/mutes/{mute.Id}", mute);

@@ -18,6 +18,15 @@ public sealed class AlertingOptions
     public double RetryDelaySeconds { get; set; } = 1;
     public double EscalationCheckSeconds { get; set; } = 15;
 
+    /// <summary>Longest window one mute may cover (a mute is for a private screening or maintenance, not for years).</summary>
+    public double MaxMuteDays { get; set; } = 14;
+
+    /// <summary>Notifications delivered at the same time (one bounded pool for every channel).</summary>
+    public int MaxConcurrentDeliveries { get; set; } = 8;
+
+    /// <summary>A delivery that takes longer counts as failed (and is retried).</summary>
+    public int DeliveryTimeoutSeconds { get; set; } = 30;
+
     /// <summary>The default rules when none are configured: every piracy suspicion, anomaly and camera fault alerts the security staff on screen.</summary>
     public IReadOnlyList<AlertRule> EffectiveRules() => Rules.Count > 0
         ? [.. Rules.Select(r => r.ToRule())]
@@ -86,6 +95,7 @@ public enum WebhookFormat
     Slack = 3,
 }
 
+/// <summary>A webhook. Its URL is a secret (robot keys ride in it): never logged, never shown back.</summary>
 public sealed class WebhookChannelOptions
 {
     public string Name { get; set; } = "";
@@ -124,7 +134,8 @@ public sealed class AlertingOptionsValidator : IValidateOptions<AlertingOptions>
         {
             var w = o.Webhooks[i];
             if (string.IsNullOrWhiteSpace(w.Name)) errors.Add($"{P}:Webhooks:{i}:Name is required.");
-            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)) errors.Add($"{P}:Webhooks:{i}:Url must be an absolute http(s) URL (was '{w.Url}').");
+            // The URL is a secret (robot keys ride in its query): never repeated in a message.
+            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)) errors.Add($"{P}:Webhooks:{i}:Url must be an absolute http(s) URL.");
         }
 
         if (o.Mqtt is { } m)
@@ -136,6 +147,9 @@ public sealed class AlertingOptionsValidator : IValidateOptions<AlertingOptions>
 
         if (o.MaxAttempts is < 1 or > 50) errors.Add($"{P}:MaxAttempts must be 1-50 (was {o.MaxAttempts}).");
         if (o.RetryDelaySeconds <= 0) errors.Add($"{P}:RetryDelaySeconds must be positive.");
+        if (!double.IsFinite(o.MaxMuteDays) || o.MaxMuteDays is <= 0 or > 366) errors.Add($"{P}:MaxMuteDays must be more than 0 and at most 366 (was {o.MaxMuteDays}).");
+        if (o.MaxConcurrentDeliveries is < 1 or > 256) errors.Add($"{P}:MaxConcurrentDeliveries must be 1-256 (was {o.MaxConcurrentDeliveries}).");
+        if (o.DeliveryTimeoutSeconds is < 1 or > 600) errors.Add($"{P}:DeliveryTimeoutSeconds must be 1-600 (was {o.DeliveryTimeoutSeconds}).");
         var known = o.ChannelNames().ToHashSet(StringComparer.Ordinal);
         for (int i = 0; i < o.Rules.Count; i++)
         {

@@ -35,6 +35,13 @@ public static class AlertText
         Alert id {a.Id}
         """);
 
+    /// <summary>
+    /// The same for every attempt of one notification (alert, channel, reason): sent as the e-mail Message-Id and the
+    /// webhook Idempotency-Key, so a receiver can recognise a repeat after a crash between its answer and our record.
+    /// </summary>
+    public static string NotificationKey(AlertNotification n) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{n.Alert.Id}\n{n.Channel}\n{n.Reason}\n{n.Alert.EscalationLevel}")))[..32];
+
     /// <summary>The generic JSON shape for webhooks and MQTT.</summary>
     public static JsonObject Json(Alert a, string reason) => new()
     {
@@ -118,6 +125,7 @@ public sealed class EmailChannel(EmailChannelOptions options, EvidenceStore evid
         message.From.Add(MailboxAddress.Parse(options.From));
         foreach (var to in options.To) message.To.Add(MailboxAddress.Parse(to));
         message.Subject = AlertText.Title(n.Alert);
+        message.MessageId = $"{AlertText.NotificationKey(n)}@cinemavision";
         var body = new BodyBuilder { TextBody = AlertText.Body(n.Alert, n.Reason) };
         if (n.Alert.Latest.EvidenceId is { } id && evidence.TryOpen(id) is { } file)
         {
@@ -148,7 +156,9 @@ public sealed class WebhookChannel(WebhookChannelOptions options, HttpClient htt
             url += (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"timestamp={ts}&sign={Uri.EscapeDataString(DingTalkSign(ts, secret))}";
         }
 
-        using var response = await http.PostAsJsonAsync(url, Payload(options.Format, n), cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(Payload(options.Format, n)) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", AlertText.NotificationKey(n));
+        using var response = await http.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{Name}: HTTP {(int)response.StatusCode} {Truncate(text)}");
         // The robots answer 200 with an error code in the body.

@@ -54,13 +54,40 @@ public sealed class AgentKeyStore
         _time = time;
     }
 
-    /// <summary>Registers the agent (or re-keys an existing one) and returns the only copy of the new key.</summary>
-    public (AgentRecord Agent, string ApiKey) CreateKey(string agentId, string siteId, string? displayName)
+    /// <summary>
+    /// Registers the agent, or re-keys an existing one, and returns the only copy of the new key. Re-keying revokes
+    /// every earlier key of the agent in the same transaction: a key that leaked, or the key of the agent's former
+    /// site, stops working at once. Returns the site the agent belonged to before (null for a new agent).
+    /// </summary>
+    public (AgentRecord Agent, string ApiKey) CreateKey(string agentId, string siteId, string? displayName) => CreateKey(agentId, siteId, displayName, out _);
+
+    /// <inheritdoc cref="CreateKey(string, string, string?)"/>
+    public (AgentRecord Agent, string ApiKey) CreateKey(string agentId, string siteId, string? displayName, out (string? FormerSite, int RevokedKeys) previous)
     {
         var key = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
         var now = _time.GetUtcNow();
         using var connection = _db.Open();
-        using var tx = connection.BeginTransaction();
+        using var tx = connection.BeginTransaction(deferred: false);
+        string? formerSite;
+        using (var find = connection.CreateCommand())
+        {
+            find.Transaction = tx;
+            find.CommandText = "SELECT site_id FROM agents WHERE agent_id = $id;";
+            find.Parameters.AddWithValue("$id", agentId);
+            formerSite = find.ExecuteScalar() as string;
+        }
+
+        int revoked;
+        using (var revoke = connection.CreateCommand())
+        {
+            revoke.Transaction = tx;
+            revoke.CommandText = "UPDATE agent_keys SET revoked_at = $now WHERE agent_id = $id AND revoked_at IS NULL;";
+            revoke.Parameters.AddWithValue("$id", agentId);
+            revoke.Parameters.AddWithValue("$now", now.ToString("O"));
+            revoked = revoke.ExecuteNonQuery();
+        }
+
+        previous = (formerSite, revoked);
         using (var upsert = connection.CreateCommand())
         {
             upsert.Transaction = tx;

@@ -94,12 +94,18 @@ internal static partial class AuthLog
     [LoggerMessage(EventId = 1001, EventName = "RevokedKeyUsed", Level = LogLevel.Warning, Message = "Revoked API key used by agent {AgentId} of site {SiteId}")]
     public static partial void RevokedKeyUsed(ILogger logger, string agentId, string siteId);
 
-    [LoggerMessage(EventId = 1002, EventName = "AdminBootstrapped", Level = LogLevel.Warning, Message = "Created the first administrator '{UserName}' with generated password {Password} (shown once: sign in and change it)")]
-    public static partial void AdminBootstrappedGenerated(ILogger logger, string userName, string password);
+    [LoggerMessage(EventId = 1002, EventName = "AdminBootstrapped", Level = LogLevel.Warning, Message = "Created the first administrator '{UserName}' with a generated password, written to {PasswordFile} (readable by this service's user only): sign in, change it, delete the file")]
+    public static partial void AdminBootstrappedGenerated(ILogger logger, string userName, string passwordFile);
 
     [LoggerMessage(EventId = 1003, EventName = "AdminBootstrappedConfigured", Level = LogLevel.Information, Message = "Created the first administrator '{UserName}' from configuration")]
     public static partial void AdminBootstrappedConfigured(ILogger logger, string userName);
 
-    [LoggerMessage(EventId = 1004, EventName = "SignInFailed", Level = LogLevel.Warning, Message = "Sign-in failed for '{UserName}'")]
-    public static partial void SignInFailed(ILogger logger, string userName);
+    [LoggerMessage(EventId = 1004, EventName = "SignInFailed", Level = LogLevel.Warning, Message = "Sign-in failed for '{UserName}' from {Address}")]
+    public static partial void SignInFailed(ILogger logger, string userName, string address);
+
+    [LoggerMessage(EventId = 1005, EventName = "SignInThrottled", Level = LogLevel.Warning, Message = "Sign-in for '{UserName}' from {Address} throttled for {Seconds} s after repeated wrong passwords")]
+    public static partial void SignInThrottled(ILogger logger, string userName, string address, int seconds);
+
+    [LoggerMessage(EventId = 1006, EventName = "CrossOriginRefused", Level = LogLevel.Warning, Message = "Refused {Method} {Path} from origin {Origin}: state changes with the sign-in cookie must come from this service's own pages")]
+    public static partial void CrossOriginRefused(ILogger logger, string method, string path, string origin);
 }

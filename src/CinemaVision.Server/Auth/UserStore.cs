@@ -40,10 +40,14 @@ public sealed class UserStore
     private readonly TimeProvider _time;
     private readonly PasswordHasher<CinemaUser> _hasher = new();
 
+    // Checked when the user name is unknown, so an unknown name costs the same PBKDF2 work as a known one.
+    private readonly string _dummyHash;
+
     public UserStore(StateDatabase db, TimeProvider time)
     {
         _db = db;
         _time = time;
+        _dummyHash = _hasher.HashPassword(new CinemaUser("-", Roles.Manager, default, true), Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)));
     }
 
     public CinemaUser Create(string userName, string password, string role)
@@ -83,6 +87,7 @@ public sealed class UserStore
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
+            _hasher.VerifyHashedPassword(new CinemaUser(userName, Roles.Manager, default, true), _dummyHash, password);
             return null;
         }
 
@@ -148,6 +153,9 @@ public sealed class StateInitializer : IHostedService
         _logger = logger;
     }
 
+    /// <summary>Where a generated first password is written (readable by the service's user only); never logged.</summary>
+    public const string InitialPasswordFile = "initial-admin-password";
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _db.EnsureCreated();
@@ -155,7 +163,14 @@ public sealed class StateInitializer : IHostedService
         var password = _users.EnsureBootstrapAdmin(admin);
         if (password is { Length: > 0 })
         {
-            AuthLog.AdminBootstrappedGenerated(_logger, admin.UserName, password);
+            var file = Path.Combine(Path.GetFullPath(_options.Value.DataDirectory), InitialPasswordFile);
+            File.WriteAllText(file, password + Environment.NewLine);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            AuthLog.AdminBootstrappedGenerated(_logger, admin.UserName, file);
         }
         else if (password is not null)
         {

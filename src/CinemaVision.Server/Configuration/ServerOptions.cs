@@ -15,6 +15,10 @@ public sealed class ServerOptions
     public TimeSeriesOptions TimeSeries { get; set; } = new();
 
     public BootstrapAdminOptions BootstrapAdmin { get; set; } = new();
+
+    public SecurityOptions Security { get; set; } = new();
+
+    public HttpsOptions Https { get; set; } = new();
 }
 
 public sealed class IngestOptions
@@ -33,6 +37,30 @@ public sealed class IngestOptions
 
     /// <summary>Seconds an agent is told to wait (Retry-After) when the service is overloaded.</summary>
     public int RetryAfterSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// Most events accepted but not yet written to InfluxDB (provider Influx). Beyond it agents get 429 with
+    /// <see cref="BacklogRetryAfterSeconds"/> and keep their events in their own outbox; nothing is dropped. About
+    /// 400 bytes of disk per event (1,000,000 events: about 400 MB).
+    /// </summary>
+    public long MaxForwardBacklog { get; set; } = 1_000_000;
+
+    /// <summary>Most incident events accepted but not yet turned into alerts; beyond it agents get 429.</summary>
+    public long MaxPendingAlertSignals { get; set; } = 100_000;
+
+    /// <summary>Retry-After when a backlog is full (it drains at InfluxDB's pace, not in a second or two).</summary>
+    public int BacklogRetryAfterSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// How long an item id stays in the idempotency ledger: the agents' retry horizon. An agent re-sends an item
+    /// until it has recorded the acknowledgement, normally within seconds; after an outage it re-sends what it never
+    /// saw acknowledged. A copy arriving later than this after the first was stored would be stored again (the series
+    /// overwrite themselves; the alert joins the open one). Keep it longer than the longest an agent can be cut off.
+    /// </summary>
+    public double LedgerRetentionDays { get; set; } = 30;
+
+    /// <summary>How often expired ledger entries are removed.</summary>
+    public double LedgerPruneIntervalMinutes { get; set; } = 60;
 }
 
 public enum TimeSeriesProvider
@@ -87,8 +115,55 @@ public sealed class BootstrapAdminOptions
 {
     public string UserName { get; set; } = "admin";
 
-    /// <summary>When empty a random password is generated and logged once.</summary>
+    /// <summary>
+    /// When empty a random password is generated and written to <c>DATA/initial-admin-password</c> (readable by the
+    /// service's user only); the log names the file, never the password.
+    /// </summary>
     public string? Password { get; set; }
+}
+
+/// <summary>Sign-in throttling and cross-site protection.</summary>
+public sealed class SecurityOptions
+{
+    /// <summary>
+    /// Origins (scheme://host[:port]) besides the service's own from which browsers may change state with the
+    /// sign-in cookie: the address people type when the service sits behind a reverse proxy.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>Wrong passwords for one user name before it is throttled.</summary>
+    public int FreeAttemptsPerUser { get; set; } = 5;
+
+    /// <summary>Wrong passwords from one address (any user names) before it is throttled.</summary>
+    public int FreeAttemptsPerAddress { get; set; } = 20;
+
+    /// <summary>Longest wait imposed; each further failure doubles the wait up to this.</summary>
+    public int MaxLockoutSeconds { get; set; } = 900;
+
+    /// <summary>Failures older than this are forgotten.</summary>
+    public int FailureWindowMinutes { get; set; } = 15;
+}
+
+/// <summary>
+/// HTTPS. Endpoints come from the usual ASP.NET Core settings (<c>--urls https://0.0.0.0:8443</c>,
+/// <c>Kestrel:Endpoints</c>). A certificate the installer supplies goes in <c>Kestrel:Certificates:Default:Path</c>
+/// (and <c>:Password</c> or <c>:KeyPath</c>); without one the service generates a self-signed certificate in
+/// <c>DATA/tls/</c> at first start, and agents pin its SHA-256 fingerprint (printed at start and written to
+/// <c>DATA/tls/certificate.sha256</c>).
+/// </summary>
+public sealed class HttpsOptions
+{
+    /// <summary>Generate (once) and use a self-signed certificate when an https endpoint has none.</summary>
+    public bool GenerateCertificate { get; set; } = true;
+
+    /// <summary>Host names and addresses the generated certificate names (besides localhost and 127.0.0.1).</summary>
+    public List<string> CertificateHosts { get; set; } = [];
+
+    /// <summary>Strict-Transport-Security max-age sent over HTTPS (0 turns HSTS off).</summary>
+    public int HstsMaxAgeDays { get; set; } = 365;
+
+    /// <summary>Send browsers that arrive over plain HTTP to the HTTPS endpoint (when there is one).</summary>
+    public bool RedirectHttp { get; set; } = true;
 }
 
 /// <summary>Collects every configuration problem at once, naming the key.</summary>
@@ -129,6 +204,55 @@ public sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
             errors.Add($"{p}:Ingest:RetryAfterSeconds must be between 1 and 3600 (was {ingest.RetryAfterSeconds}).");
         }
 
+        if (ingest.MaxForwardBacklog < 1000)
+        {
+            errors.Add($"{p}:Ingest:MaxForwardBacklog must be at least 1000 (was {ingest.MaxForwardBacklog}).");
+        }
+
+        if (ingest.MaxPendingAlertSignals < 100)
+        {
+            errors.Add($"{p}:Ingest:MaxPendingAlertSignals must be at least 100 (was {ingest.MaxPendingAlertSignals}).");
+        }
+
+        if (ingest.BacklogRetryAfterSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{p}:Ingest:BacklogRetryAfterSeconds must be between 1 and 3600 (was {ingest.BacklogRetryAfterSeconds}).");
+        }
+
+        if (!double.IsFinite(ingest.LedgerRetentionDays) || ingest.LedgerRetentionDays < 1)
+        {
+            errors.Add($"{p}:Ingest:LedgerRetentionDays must be at least 1: it is how long agents may retry (was {ingest.LedgerRetentionDays}).");
+        }
+
+        if (!double.IsFinite(ingest.LedgerPruneIntervalMinutes) || ingest.LedgerPruneIntervalMinutes < 1)
+        {
+            errors.Add($"{p}:Ingest:LedgerPruneIntervalMinutes must be at least 1 (was {ingest.LedgerPruneIntervalMinutes}).");
+        }
+
+        var security = options.Security;
+        foreach (var origin in security.AllowedOrigins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var o) || (o.Scheme != Uri.UriSchemeHttp && o.Scheme != Uri.UriSchemeHttps) || o.AbsolutePath != "/")
+            {
+                errors.Add($"{p}:Security:AllowedOrigins: '{origin}' is not an origin like https://cinema.example:8443.");
+            }
+        }
+
+        if (security.FreeAttemptsPerUser is < 1 or > 1000 || security.FreeAttemptsPerAddress is < 1 or > 100_000)
+        {
+            errors.Add($"{p}:Security:FreeAttemptsPerUser (1-1000) and FreeAttemptsPerAddress (1-100000) must be positive.");
+        }
+
+        if (security.MaxLockoutSeconds is < 1 or > 86_400 || security.FailureWindowMinutes is < 1 or > 1440)
+        {
+            errors.Add($"{p}:Security:MaxLockoutSeconds (1-86400) and FailureWindowMinutes (1-1440) are out of range.");
+        }
+
+        if (options.Https.HstsMaxAgeDays is < 0 or > 3650)
+        {
+            errors.Add($"{p}:Https:HstsMaxAgeDays must be between 0 and 3650 (was {options.Https.HstsMaxAgeDays}).");
+        }
+
         var ts = options.TimeSeries;
         if (!Enum.IsDefined(ts.Provider))
         {
@@ -155,7 +279,7 @@ public sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
             var influx = ts.Influx;
             if (!Uri.TryCreate(influx.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             {
-                errors.Add($"{p}:TimeSeries:Influx:Url must be an absolute http(s) URL (was '{influx.Url}').");
+                errors.Add($"{p}:TimeSeries:Influx:Url must be an absolute http(s) URL.");
             }
 
             if (string.IsNullOrWhiteSpace(influx.Database) || influx.Database.Contains('"', StringComparison.Ordinal))

@@ -34,12 +34,22 @@ public static class EvidenceEndpoints
             }
 
             var data = buffer.ToArray();
-            var sniffed = EvidenceStore.Sniff(data);
-            if (sniffed is null) return Results.Problem(statusCode: 400, title: "Not a complete image", detail: "body: the bytes are not a complete JPEG or PNG (wrong type or truncated upload); nothing was stored.");
-            var agent = request.HttpContext.User.FindFirst(AgentClaims.AgentId)?.Value ?? "?";
-            var site = request.HttpContext.User.FindFirst(AgentClaims.SiteId)?.Value ?? "?";
-            var saved = store.Save(id, agent, site, data, sniffed);
-            return Results.Created($"/api/v1/evidence/{id}", new { id, contentType = sniffed, bytes = saved.Bytes });
+            var image = EvidenceStore.Inspect(data);
+            if (image is null) return Results.Problem(statusCode: 400, title: "Not a complete image", detail: "body: the bytes are not a complete JPEG or PNG (wrong type or truncated upload); nothing was stored.");
+            if (image.Pixels > store.Options.MaxPixels)
+            {
+                return Results.Problem(statusCode: 413, title: "Image too large", detail: $"body: {image.Width}x{image.Height} pixels; at most {store.Options.MaxPixels} pixels are accepted. Nothing was stored.");
+            }
+
+            var agent = request.HttpContext.User.FindFirst(AgentClaims.AgentId)!.Value;
+            var site = request.HttpContext.User.FindFirst(AgentClaims.SiteId)!.Value;
+            var saved = store.Save(id, agent, site, data, image.ContentType);
+            return saved.Outcome switch
+            {
+                EvidenceSaveOutcome.Created => Results.Created($"/api/v1/evidence/{id}", new { id, contentType = image.ContentType, bytes = data.LongLength }),
+                EvidenceSaveOutcome.AlreadyStored => Results.Ok(new { id, contentType = saved.File!.ContentType, bytes = saved.File.Bytes }),
+                _ => Results.Problem(statusCode: 409, title: "Evidence exists", detail: $"Evidence '{id}' was already stored with other content or by another agent; evidence is never overwritten. Use a new id."),
+            };
         }).RequireAuthorization(Policies.Agent).DisableAntiforgery();
 
         // Only signed-in security staff and admins see evidence.
@@ -47,8 +57,12 @@ public static class EvidenceEndpoints
             store.TryOpen(id) is { } file ? Results.File(file.Path, file.ContentType) : Results.Problem(statusCode: 404, title: "No such evidence", detail: $"Evidence '{id}' does not exist or has passed its retention time."))
             .RequireAuthorization(Policies.Security);
 
-        group.MapDelete("/{id}", (string id, EvidenceStore store) => store.Delete(id) ? Results.NoContent() : Results.NotFound())
-            .RequireAuthorization(Policies.Security);
+        group.MapDelete("/{id}", (string id, EvidenceStore store, AuditLog audit, System.Security.Claims.ClaimsPrincipal user) =>
+        {
+            if (store.Delete(id) is not { } site) return Results.Problem(statusCode: 404, title: "No such evidence", detail: $"Evidence '{id}' does not exist or has passed its retention time.");
+            audit.Write(user.Identity?.Name ?? "?", "evidence.delete", id, site);
+            return Results.NoContent();
+        }).RequireAuthorization(Policies.Security);
         return app;
     }
 }

@@ -3,8 +3,10 @@ using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Collection;
 using CinemaVision.Server.Configuration;
+using CinemaVision.Server.Http;
 using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Models;
+using CinemaVision.Server.Operations;
 using CinemaVision.Server.Showings;
 using CinemaVision.Server.Sites;
 using CinemaVision.Server.Storage;
@@ -36,6 +38,8 @@ public static class ServerExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddProblemDetails();
         services.AddOpenApi();
+        services.AddCinemaVisionHttp();
+        builder.WebHost.ConfigureKestrel((context, kestrel) => UseGeneratedCertificateWhenNoneGiven(context.Configuration, kestrel));
 
         services.AddStateDatabase();
         services.AddTimeSeriesStore();
@@ -59,7 +63,6 @@ public static class ServerExtensions
         });
         services.AddSingleton<IStateSchema, AgentKeySchema>();
         services.AddSingleton<IStateSchema, UserSchema>();
-        services.AddSingleton<IStateSchema, IngestedItemsSchema>();
         services.AddSingleton<IStateSchema, ShowingSchema>();
         services.AddSingleton<IStateSchema, AuditoriumConfigSchema>();
         services.AddSingleton<ShowingStore>();
@@ -73,21 +76,82 @@ public static class ServerExtensions
         return services;
     }
 
+    /// <summary>
+    /// The local ingest database and the time-series store behind it: the embedded store writes its series in that
+    /// database; with InfluxDB the events wait there and <see cref="InfluxForwarder"/> drains them.
+    /// </summary>
     public static IServiceCollection AddTimeSeriesStore(this IServiceCollection services)
     {
-        services.AddSingleton<ITimeSeriesStore>(sp =>
+        static ServerOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+        static bool Influx(IServiceProvider sp) => Options(sp).TimeSeries.Provider == TimeSeriesProvider.Influx;
+        services.AddSingleton(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
-            return options.TimeSeries.Provider switch
-            {
-                TimeSeriesProvider.Influx => new InfluxTimeSeriesStore(
-                    options.TimeSeries, sp.GetRequiredService<IHttpClientFactory>().CreateClient(InfluxTimeSeriesStore.HttpClientName), sp.GetRequiredService<ILogger<InfluxTimeSeriesStore>>()),
-                _ => new SqliteTimeSeriesStore(Path.Combine(Path.GetFullPath(options.DataDirectory), "timeseries.db"), options.TimeSeries),
-            };
+            var folder = Path.GetFullPath(Options(sp).DataDirectory);
+            Directory.CreateDirectory(folder);
+            return new IngestDatabase(Path.Combine(folder, IngestDatabase.FileName), Path.Combine(folder, StateDatabase.FileName));
         });
+        services.AddSingleton<IngestBacklog>();
+        services.AddSingleton<IngestSignals>();
+        services.AddSingleton(sp => new SqliteTimeSeriesStore(sp.GetRequiredService<IngestDatabase>(), Options(sp).TimeSeries));
+        services.AddSingleton(sp => new InfluxTimeSeriesStore(
+            Options(sp).TimeSeries, sp.GetRequiredService<IHttpClientFactory>().CreateClient(InfluxTimeSeriesStore.HttpClientName), sp.GetRequiredService<ILogger<InfluxTimeSeriesStore>>()));
+        services.AddSingleton<InfluxForwarder>();
+        services.AddSingleton<ITimeSeriesStore>(sp => Influx(sp) ? sp.GetRequiredService<InfluxTimeSeriesStore>() : sp.GetRequiredService<SqliteTimeSeriesStore>());
+        services.AddSingleton<IEventSink>(sp => Influx(sp) ? sp.GetRequiredService<InfluxForwarder>() : sp.GetRequiredService<SqliteTimeSeriesStore>());
+        services.AddSingleton<IHostedService>(sp => Influx(sp) ? sp.GetRequiredService<InfluxForwarder>() : new IdleService());
         services.AddHttpClient(InfluxTimeSeriesStore.HttpClientName);
         services.AddHostedService<TimeSeriesMaintenanceService>();
+        services.AddSingleton<LedgerPruner>();
+        services.AddHostedService(sp => sp.GetRequiredService<LedgerPruner>());
         return services;
+    }
+
+    /// <summary>
+    /// HTTP-wide rules every endpoint gets, including ones added later: strict JSON bodies (numbers as numbers, no
+    /// duplicated properties), binding failures answered as problem details naming the problem, metrics, the
+    /// sign-in throttle.
+    /// </summary>
+    public static IServiceCollection AddCinemaVisionHttp(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+            o.SerializerOptions.AllowDuplicateProperties = false;
+        });
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<SignInThrottle>();
+        return services;
+    }
+
+    /// <summary>An https endpoint without a certificate (none in Kestrel's configuration) uses the service's generated one.</summary>
+    private static void UseGeneratedCertificateWhenNoneGiven(IConfiguration configuration, Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel)
+    {
+        var https = configuration.GetSection(ServerOptions.Section + ":Https").Get<HttpsOptions>() ?? new HttpsOptions();
+        if (!https.GenerateCertificate || configuration["Kestrel:Certificates:Default:Path"] is { Length: > 0 })
+        {
+            return;
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
+        kestrel.ConfigureHttpsDefaults(o =>
+        {
+            if (o.ServerCertificate is not null || o.ServerCertificateSelector is not null)
+            {
+                return;
+            }
+
+            if (certificate is null)
+            {
+                var data = Environment.GetEnvironmentVariable("CINEMAVISION_DATA_DIR") is { Length: > 0 } dir ? dir : configuration[ServerOptions.Section + ":DataDirectory"] ?? "data";
+                certificate = ServerCertificate.LoadOrCreate(data, https.CertificateHosts, out var created);
+                var logger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("CinemaVision.Server.Https");
+                HttpsLog.GeneratedCertificate(logger, created ? "Generated" : "Using", ServerCertificate.Fingerprint(certificate), Path.Combine(Path.GetFullPath(data), ServerCertificate.Folder));
+            }
+
+            o.ServerCertificate = certificate;
+        });
     }
 
     public static IServiceCollection AddCinemaVisionAuth(this IServiceCollection services)
@@ -100,6 +164,9 @@ public static class ServerExtensions
                 o.Cookie.Name = "cinemavision.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
+
+                // Secure whenever the sign-in happened over HTTPS (always, once HTTPS is set up).
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromHours(12);
 
@@ -154,12 +221,21 @@ public static class ServerExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseCinemaVisionWebSecurity();
+        if (app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.Https.RedirectHttp)
+        {
+            // Browsers on plain HTTP go to the HTTPS endpoint (when there is one); API clients are not redirected
+            // (an agent's key would already have crossed the wire: it must be configured with the https address).
+            app.UseWhen(http => !http.Request.IsHttps && HttpMethods.IsGet(http.Request.Method) && !http.Request.Path.StartsWithSegments("/api") && http.Request.Path != "/healthz" && http.Request.Path != "/metrics" && HasHttpsEndpoint(http), b => b.UseHttpsRedirection());
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseRouteValueCheck();
 
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapGet("/healthz", () => "ok").AllowAnonymous().ExcludeFromDescription();
+        app.MapHealthAndMetrics();
         app.MapCinemaVisionAuth();
         app.MapCinemaVisionIngest();
         app.MapAlertingEndpoints();
@@ -168,6 +244,9 @@ public static class ServerExtensions
         app.MapModelEndpoints();
         return app;
     }
+
+    private static bool HasHttpsEndpoint(HttpContext http) =>
+        http.RequestServices.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.Any(a => a.StartsWith("https:", StringComparison.OrdinalIgnoreCase)) == true;
 
     private static Task ApiAwareRedirect(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
@@ -180,4 +259,18 @@ public static class ServerExtensions
         context.Response.Redirect(context.RedirectUri);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Stands in for a background service a configuration does not need (the forwarder with the embedded store).</summary>
+internal sealed class IdleService : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal static partial class HttpsLog
+{
+    [LoggerMessage(EventId = 8001, EventName = "ServerCertificate", Level = LogLevel.Warning, Message = "{What} the service's own TLS certificate, SHA-256 fingerprint {Fingerprint} (in {Folder}): set it as the agents' centralCertificateSha256")]
+    public static partial void GeneratedCertificate(ILogger logger, string what, string fingerprint, string folder);
 }

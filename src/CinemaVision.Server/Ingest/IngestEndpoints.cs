@@ -3,7 +3,7 @@ using System.Text.Json;
 using CinemaVision.Core.Events;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Configuration;
-using CinemaVision.Server.Storage.TimeSeries;
+using CinemaVision.Server.Http;
 using Microsoft.Extensions.Options;
 
 namespace CinemaVision.Server.Ingest;
@@ -34,14 +34,19 @@ public static class IngestEndpoints
         admin.MapPost("/", (CreateAgentKeyRequest request, AgentKeyStore keys, AuditLog audit, ClaimsPrincipal user) =>
         {
             var errors = new Dictionary<string, string[]>();
-            if (string.IsNullOrWhiteSpace(request.AgentId) || request.AgentId.Length > IngestValidator.MaxIdLength)
+            if (InputRules.IdProblem(request.AgentId) is { } agentProblem)
             {
-                errors["agentId"] = ["is required (at most 128 characters)."];
+                errors["agentId"] = [agentProblem];
             }
 
-            if (string.IsNullOrWhiteSpace(request.SiteId) || request.SiteId.Length > IngestValidator.MaxIdLength)
+            if (InputRules.IdProblem(request.SiteId) is { } siteProblem)
             {
-                errors["siteId"] = ["is required (at most 128 characters)."];
+                errors["siteId"] = [siteProblem];
+            }
+
+            if (InputRules.TextProblem(request.DisplayName, InputRules.MaxShortText, multiline: false) is { } nameProblem)
+            {
+                errors["displayName"] = [nameProblem];
             }
 
             if (errors.Count > 0)
@@ -49,10 +54,13 @@ public static class IngestEndpoints
                 return Results.ValidationProblem(errors);
             }
 
-            var (agent, key) = keys.CreateKey(request.AgentId, request.SiteId, request.DisplayName);
-            audit.Write(user.Identity?.Name ?? "?", "agent-key-created", agent.AgentId, agent.SiteId);
+            var (agent, key) = keys.CreateKey(request.AgentId, request.SiteId, request.DisplayName, out var previous);
+            var detail = previous.FormerSite is null
+                ? agent.SiteId
+                : $"{agent.SiteId}; re-keyed, {previous.RevokedKeys} earlier key(s) revoked{(previous.FormerSite != agent.SiteId ? $", moved from site {previous.FormerSite}" : string.Empty)}";
+            audit.Write(user.Identity?.Name ?? "?", "agent-key-created", agent.AgentId, detail);
             return Results.Ok(new CreatedAgentKey(agent, key));
-        }).WithSummary("Registers an agent (or gives it a new key). The key is returned once and stored only as a hash.");
+        }).WithSummary("Registers an agent, or gives it a new key and revokes its earlier ones. The key is returned once and stored only as a hash.");
         admin.MapPost("/{agentId}/revoke", (string agentId, AgentKeyStore keys, AuditLog audit, ClaimsPrincipal user) =>
         {
             if (!keys.Revoke(agentId))
@@ -116,7 +124,7 @@ public static class IngestEndpoints
             var errors = new Dictionary<string, string[]> { [string.IsNullOrEmpty(field) ? "$" : field] = [detail] };
             return Results.ValidationProblem(errors, detail: detail, title: "Malformed batch");
         }
-        catch (NotSupportedException ex) when (ex.InnerException is null || ex.Message.Contains("discriminator", StringComparison.Ordinal))
+        catch (NotSupportedException ex) when (ex.InnerException is null || ex.Message.Contains("discriminator", StringComparison.Ordinal) || ex.Message.Contains("polymorphic", StringComparison.OrdinalIgnoreCase))
         {
             // An event without its "type" (the abstract event cannot be read without it).
             var detail = $"Every event needs a \"{EdgeEvent.TypeProperty}\" ({string.Join(", ", EventTypes.All)}): {FirstSentence(ex.Message)}";
@@ -160,11 +168,18 @@ public static class IngestEndpoints
         {
             return Results.Ok(await ingest.StoreAsync(batch, http.RequestAborted));
         }
-        catch (TimeSeriesStoreException ex)
+        catch (IngestBackpressureException ex)
         {
+            IngestLog.BacklogFull(logger, batch.BatchId, agentId, ex.Refusal.Title);
+            http.Response.Headers.RetryAfter = ex.Refusal.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: ex.Refusal.Title, detail: ex.Refusal.Detail);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            // The local disk (full, failing): the agent keeps the batch and retries; the details stay in the log.
             IngestLog.StoreFailed(logger, ex, batch.BatchId, agentId);
             http.Response.Headers.RetryAfter = options.Value.Ingest.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable", detail: ex.Message + " Nothing from this batch was stored; retry later.");
+            return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable", detail: "The service could not store the batch on its disk. Nothing from this batch was stored; retry later.");
         }
     }
 

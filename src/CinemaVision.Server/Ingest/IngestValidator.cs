@@ -1,4 +1,5 @@
 using CinemaVision.Core.Events;
+using CinemaVision.Server.Http;
 
 namespace CinemaVision.Server.Ingest;
 
@@ -8,8 +9,11 @@ namespace CinemaVision.Server.Ingest;
 /// </summary>
 public static class IngestValidator
 {
-    /// <summary>Identifiers become time-series tags and keys: short and printable.</summary>
-    public const int MaxIdLength = 128;
+    /// <summary>Identifiers become time-series tags and keys: short and printable (<see cref="InputRules"/>).</summary>
+    public const int MaxIdLength = InputRules.MaxIdLength;
+
+    /// <summary>Cameras one heartbeat may describe.</summary>
+    public const int MaxCamerasPerHeartbeat = 256;
 
     public static Dictionary<string, string[]> Validate(IngestBatch batch, string agentSiteId, DateTimeOffset now)
     {
@@ -33,9 +37,9 @@ public static class IngestValidator
                     Add(field, "is required.");
                 }
             }
-            else if (value.Length > MaxIdLength || value.Any(char.IsControl))
+            else if (InputRules.IdProblem(value) is { } problem)
             {
-                Add(field, $"must be at most {MaxIdLength} printable characters.");
+                Add(field, problem);
             }
         }
 
@@ -59,9 +63,25 @@ public static class IngestValidator
 
         void Unit(string field, double v)
         {
-            if (double.IsNaN(v) || v < 0 || v > 1)
+            if (!double.IsFinite(v) || v < 0 || v > 1)
             {
                 Add(field, "must be between 0 and 1.");
+            }
+        }
+
+        void Range(string field, double v, double min, double max)
+        {
+            if (InputRules.RangeProblem(v, min, max) is { } problem)
+            {
+                Add(field, problem);
+            }
+        }
+
+        void Text(string field, string? text, int max, bool multiline = true)
+        {
+            if (InputRules.TextProblem(text, max, multiline) is { } problem)
+            {
+                Add(field, problem);
             }
         }
 
@@ -78,13 +98,7 @@ public static class IngestValidator
             }
         }
 
-        void Detail(string field, string? detail)
-        {
-            if (detail is { Length: > 2000 })
-            {
-                Add(field, "must be at most 2000 characters.");
-            }
-        }
+        void Detail(string field, string? detail) => Text(field, detail, InputRules.MaxText);
 
         Id("batchId", batch.BatchId);
         Id("agentId", batch.AgentId);
@@ -167,15 +181,13 @@ public static class IngestValidator
                     Id(p + ".zoneId", a.ZoneId, required: false);
                     Id(p + ".seatId", a.SeatId, required: false);
                     Id(p + ".evidenceId", a.EvidenceId, required: false);
+                    Id(p + ".showingId", a.ShowingId, required: false);
                     if (!Enum.IsDefined(a.Kind))
                     {
                         Add(p + ".kind", "is not a known anomaly kind.");
                     }
 
-                    if (a.People < 0)
-                    {
-                        Add(p + ".people", "must not be negative.");
-                    }
+                    Range(p + ".people", a.People, 0, 20_000);
 
                     Unit(p + ".confidence", a.Confidence);
                     Detail(p + ".detail", a.Detail);
@@ -184,15 +196,13 @@ public static class IngestValidator
                 case PiracySuspicion a:
                     Id(p + ".seatId", a.SeatId, required: false);
                     Id(p + ".evidenceId", a.EvidenceId, required: false);
+                    Id(p + ".showingId", a.ShowingId, required: false);
                     if (!Enum.IsDefined(a.Device))
                     {
                         Add(p + ".device", "is not a known recording device.");
                     }
 
-                    if (double.IsNaN(a.HeldUpSeconds) || a.HeldUpSeconds < 0)
-                    {
-                        Add(p + ".heldUpSeconds", "must not be negative.");
-                    }
+                    Range(p + ".heldUpSeconds", a.HeldUpSeconds, 0, 86_400);
 
                     Unit(p + ".confidence", a.Confidence);
                     Detail(p + ".detail", a.Detail);
@@ -204,16 +214,9 @@ public static class IngestValidator
                         Add(p + ".kind", "is not a known camera-health kind.");
                     }
 
-                    if (!double.IsFinite(c.MeasuredValue))
-                    {
-                        Add(p + ".measuredValue", "must be a finite number.");
-                    }
-
-                    if (!double.IsFinite(c.Threshold))
-                    {
-                        Add(p + ".threshold", "must be a finite number.");
-                    }
-
+                    Range(p + ".measuredValue", c.MeasuredValue, -1e9, 1e9);
+                    Range(p + ".threshold", c.Threshold, -1e9, 1e9);
+                    Detail(p + ".detail", c.Detail);
                     break;
 
                 case AgentHealth h:
@@ -223,9 +226,55 @@ public static class IngestValidator
                         Add(p + ".agentId", "must be the batch's agentId.");
                     }
 
+                    Text(p + ".version", h.Version, 64, multiline: false);
+                    Range(p + ".outboxPending", h.OutboxPending, 0, 1e12);
+                    Range(p + ".cpuPercent", h.CpuPercent, 0, 100 * 1024);
+                    Range(p + ".managedMemoryBytes", h.ManagedMemoryBytes, 0, 1e15);
+                    Range(p + ".outboxBytes", h.OutboxBytes, 0, 1e15);
+                    Range(p + ".uploadLagSeconds", h.UploadLagSeconds, 0, 400 * 86_400);
+                    Range(p + ".droppedSamples", h.DroppedSamples, 0, 1e15);
+                    Range(p + ".uptimeSeconds", h.UptimeSeconds, 0, 20 * 365 * 86_400.0);
+                    Range(p + ".residentMemoryBytes", h.ResidentMemoryBytes, 0, 1e15);
                     if (h.Cameras is null)
                     {
                         Add(p + ".cameras", "is required (may be empty).");
+                    }
+                    else if (h.Cameras.Count > MaxCamerasPerHeartbeat)
+                    {
+                        Add(p + ".cameras", $"at most {MaxCamerasPerHeartbeat} cameras per heartbeat (was {h.Cameras.Count}).");
+                    }
+                    else
+                    {
+                        for (var c = 0; c < h.Cameras.Count; c++)
+                        {
+                            var q = $"{p}.cameras[{c}]";
+                            var cam = h.Cameras[c];
+                            if (cam is null)
+                            {
+                                Add(q, "must not be null.");
+                                continue;
+                            }
+
+                            Id(q + ".cameraId", cam.CameraId);
+                            Id(q + ".auditoriumId", cam.AuditoriumId);
+                            Id(q + ".state", cam.State);
+                            Range(q + ".analysedFps", cam.AnalysedFps, 0, 1000);
+                            Range(q + ".framesRead", cam.FramesRead, 0, 1e15);
+                            Range(q + ".framesSkipped", cam.FramesSkipped, 0, 1e15);
+                            Range(q + ".reconnects", cam.Reconnects, 0, 1e12);
+                            Range(q + ".msPerFrame", cam.MsPerFrame, 0, 1e7);
+                            Range(q + ".occupancyPasses", cam.OccupancyPasses, 0, 1e15);
+                            Range(q + ".watchFps", cam.WatchFps, 0, 1000);
+                            if (cam.LastOccupancyAgeSeconds is { } age)
+                            {
+                                Range(q + ".lastOccupancyAgeSeconds", age, 0, 1e10);
+                            }
+
+                            Range(q + ".tileMs", cam.TileMs, 0, 1e7);
+                            Range(q + ".tilesReused", cam.TilesReused, 0, 1e15);
+                            Range(q + ".passesSkipped", cam.PassesSkipped, 0, 1e15);
+                            Text(q + ".lastError", cam.LastError, InputRules.MaxText);
+                        }
                     }
 
                     break;

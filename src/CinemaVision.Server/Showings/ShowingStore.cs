@@ -39,6 +39,40 @@ public sealed class ShowingStore(StateDatabase db)
 {
     private static readonly string[] Columns = ["auditorium", "film", "start", "end", "feature_start"];
 
+    /// <summary>Largest schedule file accepted.</summary>
+    public const long MaxScheduleBytes = 4 * 1024 * 1024;
+
+    /// <summary>Most showings in one import (a multiplex's year is far fewer).</summary>
+    public const int MaxScheduleRows = 20_000;
+
+    /// <summary>Longest showing, doors to end.</summary>
+    public static readonly TimeSpan MaxShowingLength = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// The bounds a schedule must keep besides its own consistency: at most <see cref="MaxScheduleRows"/> rows,
+    /// showings no longer than <see cref="MaxShowingLength"/>, dates from a year back to two years ahead, and
+    /// identifiers and film titles that are printable and short.
+    /// </summary>
+    public static IEnumerable<ImportProblem> CheckBounds(IReadOnlyList<Showing> showings, DateTimeOffset now)
+    {
+        if (showings.Count > MaxScheduleRows)
+        {
+            yield return new ImportProblem(0, "*", $"{showings.Count} showings; at most {MaxScheduleRows} per import");
+            yield break;
+        }
+
+        for (var i = 0; i < showings.Count; i++)
+        {
+            var s = showings[i];
+            var line = i + 1;
+            if (s.End - s.Start > MaxShowingLength) yield return new ImportProblem(line, "end", $"the showing lasts {(s.End - s.Start).TotalHours:0.#} h; at most {MaxShowingLength.TotalHours:0} h");
+            if (s.Start < now.AddYears(-1) || s.Start > now.AddYears(2)) yield return new ImportProblem(line, "start", $"{s.Start:O} is outside one year back to two years ahead");
+            if (Http.InputRules.IdProblem(s.AuditoriumId) is { } a) yield return new ImportProblem(line, "auditorium", a);
+            if (Http.InputRules.IdProblem(s.Id) is { } id) yield return new ImportProblem(line, "id", id);
+            if (Http.InputRules.TextProblem(s.Film, Http.InputRules.MaxShortText, multiline: false) is { } f) yield return new ImportProblem(line, "film", f);
+        }
+    }
+
     /// <summary>Parses a schedule (CSV with a header, or a JSON array); every problem is reported with its line and column, and nothing is stored unless all rows are valid.</summary>
     public static (List<Showing> Showings, List<ImportProblem> Problems) ParseSchedule(string text, bool json)
     {

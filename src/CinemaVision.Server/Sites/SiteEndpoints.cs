@@ -4,6 +4,7 @@ using CinemaVision.Core.Auditoriums;
 using CinemaVision.Core.Events;
 using CinemaVision.Core.Showings;
 using CinemaVision.Server.Auth;
+using CinemaVision.Server.Http;
 using CinemaVision.Server.Showings;
 using CinemaVision.Server.Storage.TimeSeries;
 
@@ -12,14 +13,17 @@ namespace CinemaVision.Server.Sites;
 /// <summary>Auditorium configuration (seat maps, zones), the screening schedule, sold seats and the per-showing reconciliation.</summary>
 public static class SiteEndpoints
 {
+    public const long MaxAuditoriumBytes = 2 * 1024 * 1024;
+    public const long MaxTicketBytes = 512 * 1024;
+    public const int MaxTickets = 20_000;
+
     public static IEndpointRouteBuilder MapSiteEndpoints(this IEndpointRouteBuilder app)
     {
         var sites = app.MapGroup("/api/v1/sites/{siteId}").WithTags("Sites");
 
-        sites.MapPut("/auditoriums/{auditoriumId}", async (string siteId, string auditoriumId, HttpRequest request, AuditoriumConfigStore store, ClaimsPrincipal user) =>
+        sites.MapPut("/auditoriums/{auditoriumId}", async (string siteId, string auditoriumId, HttpRequest request, AuditoriumConfigStore store, ClaimsPrincipal user, CancellationToken ct) =>
         {
-            using var reader = new StreamReader(request.Body);
-            var body = await reader.ReadToEndAsync();
+            if (await BodyText.ReadAsync(request, MaxAuditoriumBytes, ct) is not { } body) return BodyText.TooLarge("Auditorium file", MaxAuditoriumBytes);
             var parsed = AuditoriumFile.Parse(body);
             var problems = parsed.Problems.Select(p => p.ToString()).ToList();
             if (parsed.Auditorium is { } a && (a.SiteId != siteId || a.AuditoriumId != auditoriumId))
@@ -39,12 +43,12 @@ public static class SiteEndpoints
         sites.MapGet("/auditoriums", (string siteId, AuditoriumConfigStore store) =>
             Results.Ok(store.ForSite(siteId).Select(c => new { c.AuditoriumId, c.Version, c.ETag, c.UpdatedAt, c.UpdatedBy }))).RequireAuthorization(Policies.Viewer);
 
-        sites.MapPost("/showings/import", async (string siteId, HttpRequest request, ShowingStore store) =>
+        sites.MapPost("/showings/import", async (string siteId, HttpRequest request, ShowingStore store, TimeProvider time, CancellationToken ct) =>
         {
-            using var reader = new StreamReader(request.Body);
-            var text = await reader.ReadToEndAsync();
+            if (await BodyText.ReadAsync(request, ShowingStore.MaxScheduleBytes, ct) is not { } text) return BodyText.TooLarge("Schedule", ShowingStore.MaxScheduleBytes);
             bool json = request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
             var (showings, problems) = ShowingStore.ParseSchedule(text, json);
+            problems.AddRange(ShowingStore.CheckBounds(showings, time.GetUtcNow()));
             if (problems.Count > 0)
             {
                 var list = problems.Select(p => p.ToString()).ToList();
@@ -55,22 +59,38 @@ public static class SiteEndpoints
             return Results.Ok(new { imported = showings.Count });
         }).RequireAuthorization(Policies.Viewer).DisableAntiforgery();
 
-        sites.MapPut("/showings/{showingId}/tickets", async (string siteId, string showingId, HttpRequest request, ShowingStore store) =>
+        sites.MapPut("/showings/{showingId}/tickets", async (string siteId, string showingId, HttpRequest request, ShowingStore store, CancellationToken ct) =>
         {
             if (store.Get(siteId, showingId) is null) return Results.Problem(statusCode: 404, title: "No such showing", detail: $"Showing '{showingId}' is not in the schedule of site '{siteId}'.");
-            using var reader = new StreamReader(request.Body);
-            var text = await reader.ReadToEndAsync();
+            if (await BodyText.ReadAsync(request, MaxTicketBytes, ct) is not { } text) return BodyText.TooLarge("Ticket list", MaxTicketBytes);
             List<string> seats;
             try
             {
-                seats = request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
-                    ? (JsonNode.Parse(text)?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [])
-                    : text.Split(['\n', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(s => !s.Equals("seat", StringComparison.OrdinalIgnoreCase)).ToList();
+                if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+                {
+                    seats = [];
+                    var array = JsonNode.Parse(text) as JsonArray ?? throw new InvalidOperationException("the body is not a JSON array.");
+                    for (var i = 0; i < array.Count; i++)
+                    {
+                        if (array[i] is not JsonValue v || !v.TryGetValue<string>(out var seat))
+                        {
+                            return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"[{i}]: expected a seat id string (was {array[i]?.ToJsonString() ?? "null"}).");
+                        }
+
+                        seats.Add(seat);
+                    }
+                }
+                else
+                {
+                    seats = text.Split(['\n', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(s => !s.Equals("seat", StringComparison.OrdinalIgnoreCase)).ToList();
+                }
             }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
             {
                 return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"expected a JSON array of seat ids or one seat id per line: {ex.Message}");
             }
+
+            if (seats.Count > MaxTickets) return Results.Problem(statusCode: 413, title: "Ticket list too long", detail: $"at most {MaxTickets} seats per showing (was {seats.Count}).");
 
             var bad = seats.Where(s => !System.Text.RegularExpressions.Regex.IsMatch(s, "^[A-Za-z]{1,3}[0-9]{1,4}$")).ToList();
             if (bad.Count > 0) return Results.Problem(statusCode: 400, title: "Invalid seat ids", detail: "not seat ids like F12: " + string.Join(", ", bad.Take(20)));
@@ -84,6 +104,11 @@ public static class SiteEndpoints
         sites.MapGet("/showings/{showingId}/reconciliation", async (string siteId, string showingId, double? checkpointMinutes, ShowingStore store, ITimeSeriesStore series, CancellationToken ct) =>
         {
             if (store.Get(siteId, showingId) is not { } showing) return Results.Problem(statusCode: 404, title: "No such showing", detail: $"Showing '{showingId}' is not in the schedule of site '{siteId}'.");
+            if (checkpointMinutes is { } minutes && InputRules.RangeProblem(minutes, 0, 24 * 60) is { } bad)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["checkpointMinutes"] = [bad] }, title: "Invalid checkpoint");
+            }
+
             var checkpoint = TimeSpan.FromMinutes(checkpointMinutes ?? 15);
             var samples = await series.GetShowingOccupancyAsync(siteId, showing.AuditoriumId, showing.Id, ct);
             if (samples.Count == 0) samples = (await series.GetOccupancyAsync(siteId, showing.AuditoriumId, showing.FeatureStart, showing.End, OccupancyResolution.Raw, ct))

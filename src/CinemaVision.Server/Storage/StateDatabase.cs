@@ -3,11 +3,15 @@ using Microsoft.Data.Sqlite;
 namespace CinemaVision.Server.Storage;
 
 /// <summary>
-/// The relational state store (SQLite by default). Features contribute their own tables through
-/// <see cref="IStateSchema"/> registrations; <see cref="EnsureCreated"/> applies them all at start.
+/// The relational state store (SQLite by default): agents, people, alerts, evidence, schedules. Features contribute
+/// their own tables through <see cref="IStateSchema"/> registrations; changes to existing tables are versioned steps
+/// in <see cref="StateMigrations"/>; <see cref="EnsureCreated"/> applies both at start.
 /// </summary>
 public sealed class StateDatabase
 {
+    /// <summary>The file name inside the data folder (backups and restores use it too).</summary>
+    public const string FileName = "state.db";
+
     private readonly string _connectionString;
     private readonly IEnumerable<IStateSchema> _schemas;
 
@@ -15,31 +19,41 @@ public sealed class StateDatabase
     {
         _connectionString = connectionString;
         _schemas = schemas;
+        Path = new SqliteConnectionStringBuilder(connectionString).DataSource;
     }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
 
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
+
+        // WAL with synchronous=FULL: a committed change (an acknowledged alert, a revoked key) survives a power cut.
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;";
         pragma.ExecuteNonQuery();
         return connection;
     }
 
-    public void EnsureCreated()
+    /// <summary>Creates the tables of a new file, or brings a file of a previous release up to date. Returns the steps applied.</summary>
+    public IReadOnlyList<int> EnsureCreated()
     {
         using var connection = Open();
-        foreach (var schema in _schemas)
+        return SchemaMigrator.Migrate(connection, FileName, StateMigrations.All, c =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = schema.CreateSql;
-            command.ExecuteNonQuery();
-        }
+            foreach (var schema in _schemas)
+            {
+                using var command = c.CreateCommand();
+                command.CommandText = schema.CreateSql;
+                command.ExecuteNonQuery();
+            }
+        });
     }
 }
 
-/// <summary>A feature's tables, created idempotently (CREATE TABLE IF NOT EXISTS ...).</summary>
+/// <summary>A feature's tables in their latest shape, created idempotently (CREATE TABLE IF NOT EXISTS ...).</summary>
 public interface IStateSchema
 {
     string Name { get; }

@@ -49,6 +49,17 @@ public class WireFormatTests
     }
 
     [Fact]
+    public void Deserialize_NumberAsStringOrDuplicatedProperty_Refused()
+    {
+        const string Good = """{"type":"occupancy","id":"o1","siteId":"s","auditoriumId":"a","timestamp":"2026-11-24T20:00:00Z","people":1,"seatsOccupied":1,"seatsTotal":2,"seatsUnknown":0,"confidence":1}""";
+        Assert.Equal(1, ((OccupancySample)IngestJson.Deserialize(Good)).People);
+
+        Assert.Throws<JsonException>(() => IngestJson.Deserialize(Good.Replace("\"people\":1", "\"people\":\"1\"", StringComparison.Ordinal)));
+        Assert.Throws<JsonException>(() => IngestJson.Deserialize(Good.Replace("\"confidence\":1", "\"confidence\":\"Infinity\"", StringComparison.Ordinal)));
+        Assert.Throws<JsonException>(() => IngestJson.Deserialize(Good.Replace("\"people\":1", "\"people\":1,\"people\":900", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void OutboxRow_SerializeDeserialize_SameEvent()
     {
         foreach (var e in OneOfEach().Take(5)) Assert.Equal(e, IngestJson.Deserialize(IngestJson.Serialize(e)));

@@ -288,7 +288,7 @@ public sealed class AlertingTests(ITestOutputHelper output) : IAsyncLifetime
 
         var store = server.Services.GetRequiredService<EvidenceStore>();
         store.Options.RetentionDays = 0;
-        Assert.Equal(1, store.DeleteExpired());
+        Assert.Equal(["e1.jpg"], store.DeleteExpired());
         using (var gone = await admin.GetAsync("/api/v1/evidence/e1.jpg")) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         Assert.NotEmpty(key);
     }

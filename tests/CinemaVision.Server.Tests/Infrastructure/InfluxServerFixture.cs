@@ -13,6 +13,9 @@ public sealed class InfluxServerFixture : IAsyncLifetime
     private Process? _process;
     private string _folder = string.Empty;
 
+    /// <summary>A given port instead of a free one (a test that first shows the service with InfluxDB down, then starts it there).</summary>
+    public int? Port { get; init; }
+
     public Uri Url { get; private set; } = new("http://127.0.0.1:1");
 
     public async Task InitializeAsync()
@@ -23,7 +26,7 @@ public sealed class InfluxServerFixture : IAsyncLifetime
 
         _folder = Path.Combine(Path.GetTempPath(), "cv-influx-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_folder);
-        var httpPort = FreePort();
+        var httpPort = Port ?? FreePort();
         var rpcPort = FreePort();
         var config = Path.Combine(_folder, "influxdb.conf");
         await File.WriteAllTextAsync(config, $"""
@@ -90,6 +93,7 @@ public sealed class InfluxServerFixture : IAsyncLifetime
     {
         if (_process is { HasExited: false })
         {
+            await ResumeAsync();
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
@@ -102,6 +106,33 @@ public sealed class InfluxServerFixture : IAsyncLifetime
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>SIGSTOP: influxd keeps its sockets open and accepts connections but answers nothing (a hung server).</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT: it answers again.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    /// <summary>Runs an InfluxQL query on <paramref name="database"/> and returns the JSON answer.</summary>
+    public async Task<System.Text.Json.JsonElement> QueryAsync(string database, string influxQl)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var text = await http.GetStringAsync(new Uri(Url, $"query?db={Uri.EscapeDataString(database)}&epoch=ms&q={Uri.EscapeDataString(influxQl)}"));
+        return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>The single number a <c>SELECT count(x) ...</c> answers (0 when there is no series).</summary>
+    public async Task<long> CountAsync(string database, string influxQl)
+    {
+        var result = (await QueryAsync(database, influxQl)).GetProperty("results")[0];
+        return result.TryGetProperty("series", out var series) ? series[0].GetProperty("values")[0][1].GetInt64() : 0;
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        await kill.WaitForExitAsync();
     }
 
     public static int FreePort()

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CinemaVision.Server.Tests.Infrastructure;
 
@@ -14,10 +15,13 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
     public const string AdminPassword = "test-admin-password-1";
     private readonly string _folder = Directory.CreateTempSubdirectory("cv-server-").FullName;
     private readonly Dictionary<string, string?> _settings;
+    private readonly System.Text.StringBuilder? _logs;
 
-    public ServerFactory(Dictionary<string, string?>? settings = null)
+    /// <param name="logs">When given, every log line of the host is kept there (to check what reaches the logs).</param>
+    public ServerFactory(Dictionary<string, string?>? settings = null, System.Text.StringBuilder? logs = null)
     {
         _settings = settings ?? [];
+        _logs = logs;
     }
 
     public RecordingObserver Observer { get; } = new();
@@ -34,6 +38,10 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
         }
 
         builder.ConfigureTestServices(services => services.AddSingleton<IIngestObserver>(Observer));
+        if (_logs is not null)
+        {
+            builder.ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Debug).AddProvider(new Hardening.CapturingLoggerProvider(_logs)));
+        }
     }
 
     /// <summary>A client signed in as the bootstrap admin (cookie kept by the handler).</summary>

@@ -52,6 +52,24 @@ public abstract class TimeSeriesStoreContract
     }
 
     [Fact]
+    public async Task WriteAsync_DistinctItemsAtTheSameInstant_BothKept()
+    {
+        var site = NewSite();
+        var t0 = Samples.RecentMinute();
+        await Store.WriteAsync(Samples.Batch("edge", "b1",
+            seats: [Samples.Seat("s1", site, "aud-1", "A1", t0, SeatState.Occupied), Samples.Seat("s2", site, "aud-1", "A1", t0, SeatState.Empty)],
+            piracy: [Samples.Piracy("p1", site, "aud-1", t0) with { SeatId = "F12" }, Samples.Piracy("p2", site, "aud-1", t0) with { SeatId = "F14" }]), None);
+
+        var seats = await Store.GetSeatChangesAsync(site, "aud-1", t0.AddMinutes(-1), t0.AddMinutes(1), None);
+        var incidents = await Store.GetEventsAsync(new EventQuery(site, t0.AddMinutes(-1), t0.AddMinutes(1)), None);
+        var states = await Store.GetSeatStatesAtAsync(site, "aud-1", t0.AddSeconds(1), None);
+
+        Assert.Equal(["s1", "s2"], seats.Select(s => s.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(["p1", "p2"], incidents.Select(e => e.Id).Order(StringComparer.Ordinal));
+        Assert.Single(states);
+    }
+
+    [Fact]
     public async Task RunMaintenanceAsync_SamplesInTwoMinutes_OneMinuteRollupsAverageEachMinute()
     {
         var site = NewSite();

@@ -28,8 +28,8 @@ namespace CinemaVision.Server.Storage.TimeSeries;
 public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposable
 {
     public const string HttpClientName = "influx";
-    private const string RawPolicy = "raw";
-    private const string RollupPolicy = "rollup";
+    public const string RawPolicy = "raw";
+    public const string RollupPolicy = "rollup";
     private const string AllCameras = "_all";
     private readonly HttpClient _http;
     private readonly TimeSeriesOptions _options;
@@ -51,61 +51,91 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
 
     public void Dispose() => _init.Dispose();
 
+    /// <summary>Writes a batch directly (tools and tests; the service forwards through <see cref="InfluxForwarder"/>).</summary>
     public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
-        var (occupancy, seats, anomalies, piracy, cameraHealth, agentHealth) = (batch.Of<OccupancySample>(), batch.Of<SeatStateChange>(), batch.Of<AnomalyEvent>(), batch.Of<PiracySuspicion>(), batch.Of<CameraHealthEvent>(), batch.Of<AgentHealth>());
         await EnsureInitializedAsync(cancellationToken);
-        var raw = new List<string>(occupancy.Count + seats.Count + agentHealth.Count);
-        var rollup = new List<string>(anomalies.Count + piracy.Count + cameraHealth.Count);
-        foreach (var o in occupancy)
+        foreach (var group in batch.Events.Select(ToLine).GroupBy(l => l.Policy))
         {
-            var p = PointData.Measurement("occupancy").Tag("site", o.SiteId).Tag("auditorium", o.AuditoriumId).Tag("camera", o.CameraId ?? AllCameras)
-                .Field("people", (long)o.People).Field("seats_occupied", (long)o.SeatsOccupied).Field("seats_total", (long)o.SeatsTotal)
-                .Field("seats_unknown", (long)o.SeatsUnknown).Field("confidence", o.Confidence).Field("id", o.Id);
-            if (o.ShowingId is not null)
+            var lines = group.Select(l => l.Line).ToList();
+            for (var start = 0; start < lines.Count; start += _influx.MaxPointsPerWrite)
             {
-                p = p.Field("showing", o.ShowingId);
+                var body = string.Join('\n', lines.Skip(start).Take(_influx.MaxPointsPerWrite));
+                var url = $"write?db={Uri.EscapeDataString(_influx.Database)}&rp={group.Key}&precision=ns";
+                using var _ = await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "text/plain") }, "write", cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One event as one line of line protocol, and the retention policy it goes to. Ids are fields except the
+    /// incident id, a tag so that two incidents at the same instant (two phones in one frame) are two series. Each
+    /// point's time is its millisecond plus a sub-millisecond offset derived from the item id: two items at the same
+    /// millisecond never share a point (InfluxDB would keep only the last), a replayed item lands on itself, and
+    /// queries in milliseconds see the time unchanged.
+    /// </summary>
+    /// <exception cref="LineProtocolException">A tag value line protocol cannot carry (a backslash, a line break).</exception>
+    public static (string Policy, string Line) ToLine(EdgeEvent e) => e switch
+    {
+        OccupancySample o => (RawPolicy, Point(PointData.Measurement("occupancy").Tag("site", LineProtocol.Tag(o.SiteId)).Tag("auditorium", LineProtocol.Tag(o.AuditoriumId)).Tag("camera", LineProtocol.Tag(o.CameraId ?? AllCameras))
+            .Field("people", (long)o.People).Field("seats_occupied", (long)o.SeatsOccupied).Field("seats_total", (long)o.SeatsTotal)
+            .Field("seats_unknown", (long)o.SeatsUnknown).Field("confidence", o.Confidence).Field("id", o.Id), "showing", o.ShowingId, o.Timestamp, o.Id)),
+        SeatStateChange s => (RawPolicy, Point(PointData.Measurement("seat_state").Tag("site", LineProtocol.Tag(s.SiteId)).Tag("auditorium", LineProtocol.Tag(s.AuditoriumId)).Tag("seat", LineProtocol.Tag(s.SeatId)).Tag("camera", LineProtocol.Tag(s.CameraId))
+            .Field("state", (long)s.State).Field("confidence", s.Confidence).Field("id", s.Id), "showing", s.ShowingId, s.Timestamp, s.Id)),
+        AgentHealth h => (RawPolicy, Point(PointData.Measurement("agent_health").Tag("site", LineProtocol.Tag(h.SiteId)).Tag("agent", LineProtocol.Tag(h.AgentId))
+            .Field("id", h.Id).Field("outbox_pending", h.OutboxPending).Field("cpu_percent", h.CpuPercent).Field("payload", JsonSerializer.Serialize(h, IngestJson.Options)), null, null, h.Timestamp, h.Id)),
+        AnomalyEvent a => (RollupPolicy, Incident(IncidentTypes.Anomaly, a.Kind.ToString(), a.SiteId, a.AuditoriumId, a.CameraId, a.IncidentId, a.Id, a.Phase, a.StartedAt, a.Timestamp, a.Confidence, a.SeatId, a.EvidenceId, a.Detail, JsonSerializer.Serialize(a, IngestJson.Options))),
+        PiracySuspicion p => (RollupPolicy, Incident(IncidentTypes.Piracy, p.Device.ToString(), p.SiteId, p.AuditoriumId, p.CameraId, p.IncidentId, p.Id, p.Phase, p.StartedAt, p.Timestamp, p.Confidence, p.SeatId, p.EvidenceId, p.Detail, JsonSerializer.Serialize(p, IngestJson.Options))),
+        CameraHealthEvent c => (RollupPolicy, Incident(IncidentTypes.CameraHealth, c.Kind.ToString(), c.SiteId, c.AuditoriumId, c.CameraId, c.IncidentId, c.Id, c.Phase, c.StartedAt, c.Timestamp, 1.0, null, null, c.Detail, JsonSerializer.Serialize(c, IngestJson.Options))),
+        _ => throw new LineProtocolException($"Event type {e.GetType().Name} has no time-series form."),
+    };
+
+    /// <summary>
+    /// One attempt to write lines of one retention policy, classified for the forwarder: written, refused for good
+    /// (400, 413, 422: a point InfluxDB will never take), refused for configuration (401, 403, 404: retried, the
+    /// points are not to blame), or transient (timeouts, connection errors, 5xx, 429).
+    /// </summary>
+    public async Task<InfluxWriteOutcome> TryWriteLinesAsync(string policy, IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EnsureInitializedAsync(cancellationToken);
+        }
+        catch (TimeSeriesStoreException ex)
+        {
+            return new InfluxWriteOutcome(InfluxWriteResult.Transient, 0, ex.Message, null);
+        }
+
+        var url = $"write?db={Uri.EscapeDataString(_influx.Database)}&rp={policy}&precision=ns";
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(string.Join('\n', lines), Encoding.UTF8, "text/plain") };
+        Authorize(request);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return new InfluxWriteOutcome(InfluxWriteResult.Transient, 0, ex is TaskCanceledException ? $"no answer within {_influx.TimeoutSeconds} s" : ex.Message, null);
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                return new InfluxWriteOutcome(InfluxWriteResult.Written, (int)response.StatusCode, null, null);
             }
 
-            raw.Add(p.Timestamp(o.Timestamp, WritePrecision.Ms).ToLineProtocol());
-        }
-
-        foreach (var s in seats)
-        {
-            var p = PointData.Measurement("seat_state").Tag("site", s.SiteId).Tag("auditorium", s.AuditoriumId).Tag("seat", s.SeatId).Tag("camera", s.CameraId)
-                .Field("state", (long)s.State).Field("confidence", s.Confidence).Field("id", s.Id);
-            if (s.ShowingId is not null)
+            var status = (int)response.StatusCode;
+            var error = ExtractError(await response.Content.ReadAsStringAsync(cancellationToken));
+            var kind = status switch
             {
-                p = p.Field("showing", s.ShowingId);
-            }
-
-            raw.Add(p.Timestamp(s.Timestamp, WritePrecision.Ms).ToLineProtocol());
+                400 or 413 or 422 => InfluxWriteResult.Rejected,
+                401 or 403 or 404 => InfluxWriteResult.Misconfigured,
+                _ => InfluxWriteResult.Transient,
+            };
+            return new InfluxWriteOutcome(kind, status, error, response.Headers.RetryAfter?.Delta);
         }
-
-        foreach (var h in agentHealth)
-        {
-            raw.Add(PointData.Measurement("agent_health").Tag("site", h.SiteId).Tag("agent", h.AgentId)
-                .Field("id", h.Id).Field("outbox_pending", h.OutboxPending).Field("cpu_percent", h.CpuPercent).Field("payload", JsonSerializer.Serialize(h, IngestJson.Options))
-                .Timestamp(h.Timestamp, WritePrecision.Ms).ToLineProtocol());
-        }
-
-        foreach (var e in anomalies)
-        {
-            rollup.Add(Incident(IncidentTypes.Anomaly, e.Kind.ToString(), e.SiteId, e.AuditoriumId, e.CameraId, e.IncidentId, e.Id, e.Phase, e.StartedAt, e.Timestamp, e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options)));
-        }
-
-        foreach (var e in piracy)
-        {
-            rollup.Add(Incident(IncidentTypes.Piracy, e.Device.ToString(), e.SiteId, e.AuditoriumId, e.CameraId, e.IncidentId, e.Id, e.Phase, e.StartedAt, e.Timestamp, e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options)));
-        }
-
-        foreach (var e in cameraHealth)
-        {
-            rollup.Add(Incident(IncidentTypes.CameraHealth, e.Kind.ToString(), e.SiteId, e.AuditoriumId, e.CameraId, e.IncidentId, e.Id, e.Phase, e.StartedAt, e.Timestamp, 1.0, null, null, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options)));
-        }
-
-        await WriteLinesAsync(RawPolicy, raw, cancellationToken);
-        await WriteLinesAsync(RollupPolicy, rollup, cancellationToken);
     }
 
     public async Task<IReadOnlyList<OccupancyPoint>> GetOccupancyAsync(string siteId, string auditoriumId, DateTimeOffset from, DateTimeOffset to, OccupancyResolution resolution, CancellationToken cancellationToken)
@@ -196,7 +226,7 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
 
     private static string Incident(string type, string kind, string site, string auditorium, string camera, string incidentId, string id, IncidentPhase phase, DateTimeOffset startedAt, DateTimeOffset timestamp, double confidence, string? seat, string? evidence, string? detail, string payload)
     {
-        var p = PointData.Measurement("incident").Tag("site", site).Tag("auditorium", auditorium).Tag("camera", camera).Tag("type", type).Tag("kind", kind)
+        var p = PointData.Measurement("incident").Tag("site", LineProtocol.Tag(site)).Tag("auditorium", LineProtocol.Tag(auditorium)).Tag("camera", LineProtocol.Tag(camera)).Tag("type", type).Tag("kind", kind).Tag("incident", LineProtocol.Tag(incidentId))
             .Field("id", id).Field("incident_id", incidentId).Field("phase", (long)phase).Field("started_at", Ms(startedAt)).Field("confidence", confidence).Field("payload", payload);
         if (seat is not null)
         {
@@ -213,7 +243,17 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
             p = p.Field("detail", detail);
         }
 
-        return p.Timestamp(timestamp, WritePrecision.Ms).ToLineProtocol();
+        return p.Timestamp(LineProtocol.Nanoseconds(timestamp, id), WritePrecision.Ns).ToLineProtocol();
+    }
+
+    private static string Point(PointData p, string? optionalField, string? optionalValue, DateTimeOffset timestamp, string id)
+    {
+        if (optionalField is not null && optionalValue is not null)
+        {
+            p = p.Field(optionalField, optionalValue);
+        }
+
+        return p.Timestamp(LineProtocol.Nanoseconds(timestamp, id), WritePrecision.Ns).ToLineProtocol();
     }
 
     private async Task EnsureInitializedAsync(CancellationToken cancellationToken)
@@ -252,16 +292,6 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
         finally
         {
             _init.Release();
-        }
-    }
-
-    private async Task WriteLinesAsync(string policy, List<string> lines, CancellationToken cancellationToken)
-    {
-        for (var start = 0; start < lines.Count; start += _influx.MaxPointsPerWrite)
-        {
-            var body = string.Join('\n', lines.Skip(start).Take(_influx.MaxPointsPerWrite));
-            var url = $"write?db={Uri.EscapeDataString(_influx.Database)}&rp={policy}&precision=ms";
-            await SendWithRetryAsync(() => new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "text/plain") }, "write", cancellationToken);
         }
     }
 

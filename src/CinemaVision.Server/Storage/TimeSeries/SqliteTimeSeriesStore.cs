@@ -2,125 +2,114 @@ using System.Globalization;
 using System.Text.Json;
 using CinemaVision.Core.Events;
 using CinemaVision.Server.Configuration;
+using CinemaVision.Server.Ingest;
 using Microsoft.Data.Sqlite;
 
 namespace CinemaVision.Server.Storage.TimeSeries;
 
 /// <summary>
-/// The embedded time-series store (the default): one SQLite file beside the state database. Series keys are primary
-/// keys, so a replayed item overwrites itself exactly like an InfluxDB point with the same series and time.
-/// Writes go through one connection (SQLite has one writer anyway); reads open their own (WAL lets them run alongside).
+/// The embedded time-series store (the default): tables in the local ingest database (<see cref="IngestDatabase"/>,
+/// <c>timeseries.db</c>), so an accepted batch's events are written in the same transaction as its ledger entries
+/// and alert signals. Series keys are primary keys that include the item id: a replayed item overwrites itself, two
+/// items at the same instant are both kept. Reads open their own connections (WAL lets them run alongside writes).
 /// </summary>
-public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IDisposable
+public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IEventSink, IDisposable
 {
     private const string AllCameras = "";
-    private readonly string _connectionString;
-    private readonly TimeSeriesOptions _options;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private SqliteConnection? _writer;
 
-    public SqliteTimeSeriesStore(string path, TimeSeriesOptions options)
+    /// <summary>Rows removed per retention step, so a large clean-up never holds the writer for long.</summary>
+    private const int RetentionChunk = 5000;
+
+    private readonly IngestDatabase _db;
+    private readonly TimeSeriesOptions _options;
+    private readonly bool _ownsDatabase;
+
+    public SqliteTimeSeriesStore(IngestDatabase db, TimeSeriesOptions options)
     {
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        _db = db;
         _options = options;
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS occupancy (
-                site TEXT NOT NULL, auditorium TEXT NOT NULL, camera TEXT NOT NULL, ts INTEGER NOT NULL,
-                id TEXT NOT NULL, people INTEGER NOT NULL, seats_occupied INTEGER NOT NULL, seats_total INTEGER NOT NULL,
-                seats_unknown INTEGER NOT NULL, confidence REAL NOT NULL, showing TEXT NULL,
-                PRIMARY KEY (site, auditorium, camera, ts)) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS ix_occupancy_showing ON occupancy(showing) WHERE showing IS NOT NULL;
-            CREATE TABLE IF NOT EXISTS occupancy_1m (
-                site TEXT NOT NULL, auditorium TEXT NOT NULL, minute INTEGER NOT NULL,
-                people REAL NOT NULL, seats_occupied REAL NOT NULL, seats_total INTEGER NOT NULL, confidence REAL NOT NULL, samples INTEGER NOT NULL,
-                PRIMARY KEY (site, auditorium, minute)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS seat_state (
-                site TEXT NOT NULL, auditorium TEXT NOT NULL, seat TEXT NOT NULL, ts INTEGER NOT NULL,
-                id TEXT NOT NULL, camera TEXT NOT NULL, state INTEGER NOT NULL, confidence REAL NOT NULL, showing TEXT NULL,
-                PRIMARY KEY (site, auditorium, seat, ts)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS incident (
-                site TEXT NOT NULL, auditorium TEXT NOT NULL, camera TEXT NOT NULL, type TEXT NOT NULL, kind TEXT NOT NULL,
-                incident_id TEXT NOT NULL, ts INTEGER NOT NULL, id TEXT NOT NULL, phase INTEGER NOT NULL, started_at INTEGER NOT NULL,
-                confidence REAL NOT NULL, seat TEXT NULL, evidence TEXT NULL, detail TEXT NULL, payload TEXT NOT NULL,
-                PRIMARY KEY (site, auditorium, camera, type, kind, incident_id, ts)) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS ix_incident_time ON incident(site, ts);
-            CREATE TABLE IF NOT EXISTS agent_health (
-                site TEXT NOT NULL, agent TEXT NOT NULL, ts INTEGER NOT NULL, id TEXT NOT NULL, payload TEXT NOT NULL,
-                PRIMARY KEY (site, agent, ts)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS ts_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            """;
-        command.ExecuteNonQuery();
     }
 
-    public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    /// <summary>A store over its own file (tools and tests).</summary>
+    public SqliteTimeSeriesStore(string path, TimeSeriesOptions options)
+        : this(new IngestDatabase(path), options)
     {
-        var (occupancy, seats, anomalies, piracy, cameraHealth, agentHealth) = (batch.Of<OccupancySample>(), batch.Of<SeatStateChange>(), batch.Of<AnomalyEvent>(), batch.Of<PiracySuspicion>(), batch.Of<CameraHealthEvent>(), batch.Of<AgentHealth>());
-        await _writeLock.WaitAsync(cancellationToken);
+        _ownsDatabase = true;
+    }
+
+    public Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
+    {
         try
         {
-            _writer ??= Open();
-            using var tx = _writer.BeginTransaction();
-            if (occupancy.Count > 0)
+            _db.Write(tx =>
             {
-                using var cmd = Command(tx, "INSERT OR REPLACE INTO occupancy VALUES ($site,$aud,$cam,$ts,$id,$people,$occ,$total,$unknown,$conf,$showing);", "$site", "$aud", "$cam", "$ts", "$id", "$people", "$occ", "$total", "$unknown", "$conf", "$showing");
-                foreach (var o in occupancy)
-                {
-                    Run(cmd, o.SiteId, o.AuditoriumId, o.CameraId ?? AllCameras, Ms(o.Timestamp), o.Id, o.People, o.SeatsOccupied, o.SeatsTotal, o.SeatsUnknown, o.Confidence, o.ShowingId);
-                }
-            }
-
-            if (seats.Count > 0)
-            {
-                using var cmd = Command(tx, "INSERT OR REPLACE INTO seat_state VALUES ($site,$aud,$seat,$ts,$id,$cam,$state,$conf,$showing);", "$site", "$aud", "$seat", "$ts", "$id", "$cam", "$state", "$conf", "$showing");
-                foreach (var s in seats)
-                {
-                    Run(cmd, s.SiteId, s.AuditoriumId, s.SeatId, Ms(s.Timestamp), s.Id, s.CameraId, (int)s.State, s.Confidence, s.ShowingId);
-                }
-            }
-
-            if (anomalies.Count + piracy.Count + cameraHealth.Count > 0)
-            {
-                using var cmd = Command(tx, "INSERT OR REPLACE INTO incident VALUES ($site,$aud,$cam,$type,$kind,$inc,$ts,$id,$phase,$start,$conf,$seat,$ev,$detail,$payload);", "$site", "$aud", "$cam", "$type", "$kind", "$inc", "$ts", "$id", "$phase", "$start", "$conf", "$seat", "$ev", "$detail", "$payload");
-                foreach (var e in anomalies)
-                {
-                    Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.Anomaly, e.Kind.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
-                }
-
-                foreach (var e in piracy)
-                {
-                    Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.Piracy, e.Device.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
-                }
-
-                foreach (var e in cameraHealth)
-                {
-                    Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.CameraHealth, e.Kind.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), 1.0, null, null, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
-                }
-            }
-
-            if (agentHealth.Count > 0)
-            {
-                using var cmd = Command(tx, "INSERT OR REPLACE INTO agent_health VALUES ($site,$agent,$ts,$id,$payload);", "$site", "$agent", "$ts", "$id", "$payload");
-                foreach (var h in agentHealth)
-                {
-                    Run(cmd, h.SiteId, h.AgentId, Ms(h.Timestamp), h.Id, JsonSerializer.Serialize(h, IngestJson.Options));
-                }
-            }
-
-            tx.Commit();
+                Write(tx, batch.Events);
+                return 0;
+            });
         }
         catch (SqliteException ex)
         {
-            // A broken write connection is reopened on the next batch.
-            _writer?.Dispose();
-            _writer = null;
             throw new TimeSeriesStoreException($"The embedded time-series store could not store batch '{batch.BatchId}': {ex.Message}", ex);
         }
-        finally
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes the events' rows inside the caller's (ingest) transaction.</summary>
+    public void Write(SqliteTransaction tx, IReadOnlyList<EdgeEvent> events)
+    {
+        var batch = new IngestBatch("-", "-", default, events);
+        var (occupancy, seats, anomalies, piracy, cameraHealth, agentHealth) = (batch.Of<OccupancySample>(), batch.Of<SeatStateChange>(), batch.Of<AnomalyEvent>(), batch.Of<PiracySuspicion>(), batch.Of<CameraHealthEvent>(), batch.Of<AgentHealth>());
+        if (occupancy.Count > 0)
         {
-            _writeLock.Release();
+            using var cmd = Command(tx, "INSERT OR REPLACE INTO occupancy VALUES ($site,$aud,$cam,$ts,$id,$people,$occ,$total,$unknown,$conf,$showing);", "$site", "$aud", "$cam", "$ts", "$id", "$people", "$occ", "$total", "$unknown", "$conf", "$showing");
+            foreach (var o in occupancy)
+            {
+                Run(cmd, o.SiteId, o.AuditoriumId, o.CameraId ?? AllCameras, Ms(o.Timestamp), o.Id, o.People, o.SeatsOccupied, o.SeatsTotal, o.SeatsUnknown, o.Confidence, o.ShowingId);
+            }
         }
+
+        if (seats.Count > 0)
+        {
+            using var cmd = Command(tx, "INSERT OR REPLACE INTO seat_state VALUES ($site,$aud,$seat,$ts,$id,$cam,$state,$conf,$showing);", "$site", "$aud", "$seat", "$ts", "$id", "$cam", "$state", "$conf", "$showing");
+            foreach (var s in seats)
+            {
+                Run(cmd, s.SiteId, s.AuditoriumId, s.SeatId, Ms(s.Timestamp), s.Id, s.CameraId, (int)s.State, s.Confidence, s.ShowingId);
+            }
+        }
+
+        if (anomalies.Count + piracy.Count + cameraHealth.Count > 0)
+        {
+            using var cmd = Command(tx, "INSERT OR REPLACE INTO incident VALUES ($site,$aud,$cam,$type,$kind,$inc,$ts,$id,$phase,$start,$conf,$seat,$ev,$detail,$payload);", "$site", "$aud", "$cam", "$type", "$kind", "$inc", "$ts", "$id", "$phase", "$start", "$conf", "$seat", "$ev", "$detail", "$payload");
+            foreach (var e in anomalies)
+            {
+                Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.Anomaly, e.Kind.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
+            }
+
+            foreach (var e in piracy)
+            {
+                Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.Piracy, e.Device.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
+            }
+
+            foreach (var e in cameraHealth)
+            {
+                Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.CameraHealth, e.Kind.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), 1.0, null, null, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
+            }
+        }
+
+        if (agentHealth.Count > 0)
+        {
+            using var cmd = Command(tx, "INSERT OR REPLACE INTO agent_health VALUES ($site,$agent,$ts,$id,$payload);", "$site", "$agent", "$ts", "$id", "$payload");
+            foreach (var h in agentHealth)
+            {
+                Run(cmd, h.SiteId, h.AgentId, Ms(h.Timestamp), h.Id, JsonSerializer.Serialize(h, IngestJson.Options));
+            }
+        }
+    }
+
+    /// <summary>Nothing to wake: the rows are in place when the transaction commits.</summary>
+    public void Committed(int count)
+    {
     }
 
     public Task<IReadOnlyList<OccupancyPoint>> GetOccupancyAsync(string siteId, string auditoriumId, DateTimeOffset from, DateTimeOffset to, OccupancyResolution resolution, CancellationToken cancellationToken)
@@ -151,18 +140,18 @@ public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IDisposable
 
     public Task<IReadOnlyList<OccupancySample>> GetLatestOccupancyAsync(string siteId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<OccupancySample>>(ReadOccupancy(
-            "o WHERE site=$site AND camera='' AND ts = (SELECT MAX(ts) FROM occupancy i WHERE i.site=o.site AND i.auditorium=o.auditorium AND i.camera='') ORDER BY auditorium",
+            "o WHERE site=$site AND camera='' AND NOT EXISTS (SELECT 1 FROM occupancy i WHERE i.site=o.site AND i.auditorium=o.auditorium AND i.camera='' AND (i.ts > o.ts OR (i.ts = o.ts AND i.id > o.id))) ORDER BY auditorium",
             siteId,
             null,
             null));
 
     public Task<IReadOnlyList<SeatStateChange>> GetSeatChangesAsync(string siteId, string auditoriumId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<SeatStateChange>>(ReadSeats("WHERE site=$site AND auditorium=$aud AND ts >= $from AND ts < $to ORDER BY ts, seat", siteId, auditoriumId, Ms(from), Ms(to)));
+        Task.FromResult<IReadOnlyList<SeatStateChange>>(ReadSeats("WHERE site=$site AND auditorium=$aud AND ts >= $from AND ts < $to ORDER BY ts, seat, id", siteId, auditoriumId, Ms(from), Ms(to)));
 
     public Task<IReadOnlyDictionary<string, SeatStateChange>> GetSeatStatesAtAsync(string siteId, string auditoriumId, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var rows = ReadSeats(
-            "s WHERE site=$site AND auditorium=$aud AND ts = (SELECT MAX(ts) FROM seat_state i WHERE i.site=s.site AND i.auditorium=s.auditorium AND i.seat=s.seat AND i.ts <= $to) AND $from <= ts",
+            "s WHERE site=$site AND auditorium=$aud AND ts <= $to AND $from <= ts AND NOT EXISTS (SELECT 1 FROM seat_state i WHERE i.site=s.site AND i.auditorium=s.auditorium AND i.seat=s.seat AND i.ts <= $to AND (i.ts > s.ts OR (i.ts = s.ts AND i.id > s.id)))",
             siteId,
             auditoriumId,
             long.MinValue,
@@ -219,54 +208,77 @@ public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IDisposable
 
     public async Task RunMaintenanceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
+        var nowMs = Ms(now);
+        await _db.WriteAsync(
+            tx =>
+            {
+                long watermark;
+                using (var read = Command(tx, "SELECT COALESCE((SELECT value FROM ts_meta WHERE name='rollup_watermark'), 0);"))
+                {
+                    watermark = Convert.ToInt64(read.ExecuteScalar(), CultureInfo.InvariantCulture);
+                }
+
+                // Late samples (an agent's outbox draining after an outage) land in minutes already rolled up, so the
+                // window reaches an hour behind the previous run; rebuilding a minute is idempotent.
+                var fromMinute = Math.Max(0, watermark - 3_600_000) / 60_000;
+                using (var rollup = Command(tx, """
+                    INSERT OR REPLACE INTO occupancy_1m
+                    SELECT site, auditorium, ts / 60000, AVG(people), AVG(seats_occupied), MAX(seats_total), AVG(confidence), COUNT(*)
+                    FROM occupancy WHERE camera='' AND ts >= $from * 60000 AND ts < $now GROUP BY site, auditorium, ts / 60000;
+                    INSERT OR REPLACE INTO ts_meta VALUES ('rollup_watermark', $now);
+                    """, "$from", "$now"))
+                {
+                    Run(rollup, fromMinute, nowMs);
+                }
+
+                return 0;
+            },
+            cancellationToken);
+
+        // Retention in chunks, each its own short transaction, so ingest never waits long behind a clean-up.
+        var raw = Ms(now.AddDays(-_options.RawRetentionDays));
+        var kept = Ms(now.AddDays(-_options.RollupRetentionDays));
+        foreach (var (table, key, cutoff) in new[]
         {
-            _writer ??= Open();
-            using var tx = _writer.BeginTransaction();
-            long watermark;
-            using (var read = Command(tx, "SELECT COALESCE((SELECT value FROM ts_meta WHERE name='rollup_watermark'), 0);"))
-            {
-                watermark = Convert.ToInt64(read.ExecuteScalar(), CultureInfo.InvariantCulture);
-            }
-
-            // Late samples (an agent's outbox draining after an outage) land in minutes already rolled up, so the
-            // window reaches an hour behind the previous run; rebuilding a minute is idempotent.
-            var fromMinute = Math.Max(0, watermark - 3_600_000) / 60_000;
-            var nowMs = Ms(now);
-            using (var rollup = Command(tx, """
-                INSERT OR REPLACE INTO occupancy_1m
-                SELECT site, auditorium, ts / 60000, AVG(people), AVG(seats_occupied), MAX(seats_total), AVG(confidence), COUNT(*)
-                FROM occupancy WHERE camera='' AND ts >= $from * 60000 AND ts < $now GROUP BY site, auditorium, ts / 60000;
-                """, "$from", "$now"))
-            {
-                Run(rollup, fromMinute, nowMs);
-            }
-
-            using (var cleanup = Command(tx, """
-                DELETE FROM occupancy WHERE ts < $raw;
-                DELETE FROM seat_state WHERE ts < $raw;
-                DELETE FROM agent_health WHERE ts < $raw;
-                DELETE FROM incident WHERE ts < $rollup;
-                DELETE FROM occupancy_1m WHERE minute < $rollup / 60000;
-                INSERT OR REPLACE INTO ts_meta VALUES ('rollup_watermark', $now);
-                """, "$raw", "$rollup", "$now"))
-            {
-                Run(cleanup, Ms(now.AddDays(-_options.RawRetentionDays)), Ms(now.AddDays(-_options.RollupRetentionDays)), nowMs);
-            }
-
-            tx.Commit();
-        }
-        finally
+            ("occupancy", "site, auditorium, camera, ts, id", raw),
+            ("seat_state", "site, auditorium, seat, ts, id", raw),
+            ("agent_health", "site, agent, ts, id", raw),
+            ("incident", "site, auditorium, camera, type, kind, incident_id, ts, id", kept),
+        })
         {
-            _writeLock.Release();
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var removed = await _db.WriteAsync(
+                    tx =>
+                    {
+                        using var cmd = Command(tx, $"DELETE FROM {table} WHERE ({key}) IN (SELECT {key} FROM {table} WHERE ts < $cut LIMIT {RetentionChunk});", "$cut");
+                        cmd.Parameters[0].Value = cutoff;
+                        return cmd.ExecuteNonQuery();
+                    },
+                    cancellationToken);
+                if (removed < RetentionChunk)
+                {
+                    break;
+                }
+            }
         }
+
+        await _db.WriteAsync(
+            tx =>
+            {
+                using var cmd = Command(tx, "DELETE FROM occupancy_1m WHERE minute < $cut / 60000;", "$cut");
+                cmd.Parameters[0].Value = kept;
+                return cmd.ExecuteNonQuery();
+            },
+            cancellationToken);
     }
 
     public void Dispose()
     {
-        _writer?.Dispose();
-        _writeLock.Dispose();
+        if (_ownsDatabase)
+        {
+            _db.Dispose();
+        }
     }
 
     internal static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
@@ -275,15 +287,7 @@ public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IDisposable
 
     private static string? NullableString(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        using var pragma = connection.CreateCommand();
-        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;";
-        pragma.ExecuteNonQuery();
-        return connection;
-    }
+    private SqliteConnection Open() => _db.OpenReader();
 
     private static SqliteCommand Command(SqliteTransaction tx, string sql, params string[] parameters)
     {
