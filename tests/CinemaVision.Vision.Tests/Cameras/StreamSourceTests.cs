@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using CinemaVision.Core.Cameras;
+using CinemaVision.Testing;
 using CinemaVision.Core.Frames;
 using CinemaVision.Vision.Assets;
 using CinemaVision.Vision.Cameras;
