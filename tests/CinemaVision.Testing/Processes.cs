@@ -298,6 +298,9 @@ public sealed class AgentProcess : IAsyncDisposable
     public int Starts { get; private set; }
     public bool Running => _process is { HasExited: false };
 
+    /// <summary>The running agent's process id (CPU and memory figures).</summary>
+    public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+
     public async Task StartAsync(bool waitForConfiguration = true)
     {
         _process = Processes.Start(AgentDll, ["--config", ConfigFile], new Dictionary<string, string> { ["CINEMAVISION_LOG_FORMAT"] = "text" }, Log);

@@ -281,9 +281,11 @@ public sealed partial class CameraWorker : IAsyncDisposable
 
     private DateTimeOffset NextWatch(DateTimeOffset now, TimeSpan period)
     {
-        // Keep the rate: the next pass is one period after the previous one was due, never in the past by more than a period.
+        // Keep the rate: the next pass is one period after the previous one was due. Passes missed while an occupancy
+        // pass ran are made up (the next ones run at once, each on the newest frame), up to three periods behind; after a
+        // longer stall the schedule starts afresh rather than bursting.
         var next = _nextWatch == DateTimeOffset.MinValue ? now + period : _nextWatch + period;
-        return next < now ? now : next;
+        return next < now - (3 * period) ? now : next;
     }
 
     private void Produce(IReadOnlyList<EdgeEvent> events, IReadOnlyDictionary<string, byte[]>? evidence)

@@ -80,6 +80,7 @@ public sealed class CameraAnalyzer : IDisposable
     private readonly Dictionary<(SizeI Size, bool Watch), Detectors> _detectors = [];
     private readonly Dictionary<SizeI, FrameProbe> _probes = [];
     private long _watchPasses;
+    private SizeI? _watchedSize;
 
     /// <param name="makeDetector">Builds a detector from options (the agent shares one session per model); default loads its own.</param>
     public CameraAnalyzer(Auditorium auditorium, CameraView camera, AnalyzerOptions? options = null, CameraPipelineOptions? defaults = null, IObjectDetector? people = null, IObjectDetector? faces = null, Func<DetectionOptions, TiledDetector>? makeDetector = null)
@@ -126,7 +127,10 @@ public sealed class CameraAnalyzer : IDisposable
         var size = new SizeI(frameMat.Width, frameMat.Height);
         var view = _camera.ScaledTo(size);
         FrameMeasurements? measurements = null;
-        if (_options.MeasureHealth)
+        if (pass != PassKind.Occupancy) _watchedSize = size;
+        // Health is judged on the stream the camera is watched on: the main stream's occasional occupancy frames (a
+        // substream camera) are too far apart to tell a frozen stream from a still hall.
+        if (_options.MeasureHealth && (pass != PassKind.Occupancy || _watchedSize is null || _watchedSize == size))
         {
             if (!_probes.TryGetValue(size, out var probe)) _probes[size] = probe = new FrameProbe();
             measurements = probe.Measure(frameMat);
