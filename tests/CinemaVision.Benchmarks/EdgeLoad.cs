@@ -41,107 +41,112 @@ internal static class EdgeLoad
         var sub = await TestFootage.H264Async(TestFootage.PetsClip, Path.Combine(footage, "sub-704x480-10.mp4"), 704, 480, fps: 10, gop: 10, crf: 23);
 
         RtspServer? rtsp = null;
-        if (source == "rtsp")
-        {
-            var mounts = new Dictionary<string, string>();
-            for (int i = 1; i <= cameras; i++)
-            {
-                mounts[$"cam{i}/main"] = main;
-                mounts[$"cam{i}/sub"] = sub;
-            }
-
-            rtsp = new RtspServer(mounts);
-            await rtsp.StartAsync();
-        }
-
+        EdgeSystem? system = null;
         var dir = Directory.CreateTempSubdirectory("cv-edge-load-").FullName;
-        var options = new EdgeSystemOptions
-        {
-            Cameras = cameras,
-            CpuBudget = budget,
-            HeartbeatSeconds = 30,
-            Pipeline = new JsonObject(), // the product's defaults: occupancy every 30 s, watching at 1 frame/s
-            Sources = i => rtsp is null ? (main, sub) : (rtsp.Url($"cam{i}/main"), rtsp.Url($"cam{i}/sub")),
-        };
-        var system = await EdgeSystem.StartAsync(dir, options);
         try
         {
-            Console.WriteLine(FormattableString.Invariant($"edge-load: {cameras} camera(s) from {source}, CPU budget {budget} cores; warm-up {warmup:0} s, then {seconds:0} s measured"));
-            await Task.Delay(TimeSpan.FromSeconds(warmup));
-            int pid = system.Agent.Pid ?? throw new InvalidOperationException("the agent is not running: " + system.Agent.Log.Tail());
-            var windowStart = DateTimeOffset.UtcNow;
-            var cpu0 = ProcessTree.CpuTime(pid);
-            var wall = Stopwatch.StartNew();
-            var metrics0 = await system.Agent.MetricsAsync();
-            long peakChildren = 0;
-            while (wall.Elapsed.TotalSeconds < seconds)
+            if (source == "rtsp")
             {
-                await Task.Delay(TimeSpan.FromSeconds(5));
-                peakChildren = Math.Max(peakChildren, ProcessTree.ChildrenResident(pid));
-            }
-
-            var cpu1 = ProcessTree.CpuTime(pid);
-            var elapsed = wall.Elapsed;
-            var metrics1 = await system.Agent.MetricsAsync();
-            var windowEnd = DateTimeOffset.UtcNow;
-            var (_, peakRss) = ProcessTree.Resident(pid);
-
-            // Watching rates come from the heartbeats the centre stored (each camera is cam-1 of its own auditorium).
-            await system.WaitForDrainAsync(TimeSpan.FromMinutes(2));
-            var rows = system.Centre.StoredRows();
-            var ledger = system.Centre.LedgerOf(EdgeSystem.AgentId);
-            var heartbeats = await HeartbeatsAsync(system, windowStart, windowEnd);
-
-            // Occupancy gaps per camera from the per-camera samples the centre stored.
-            var occupancy = await OccupancyTimesAsync(system, cameras);
-            double maxGap = 0;
-            foreach (var (_, times) in occupancy)
-            {
-                var inWindow = times.Where(t => t >= windowStart.AddSeconds(-35) && t <= windowEnd).Order().ToList();
-                for (int k = 1; k < inWindow.Count; k++) maxGap = Math.Max(maxGap, (inWindow[k] - inWindow[k - 1]).TotalSeconds);
-                if (inWindow.Count < 2) maxGap = double.PositiveInfinity;
-            }
-
-            double minWatch = heartbeats.Count == 0 ? 0 : heartbeats.GroupBy(h => h.Auditorium).Select(g => g.Average(h => h.WatchFps)).Min();
-
-            // Frame to stored: every stored event of the window except heartbeats (whose time is not a frame's).
-            var latencies = rows.Where(r => r.Value.Table != "agent_health" && r.Value.At >= windowStart && r.Value.At <= windowEnd && ledger.ContainsKey(r.Key))
-                .Select(r => (ledger[r.Key] - r.Value.At).TotalMilliseconds).Order().ToList();
-            double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Floor(q * latencies.Count))];
-            double cpuPercent = (cpu1 - cpu0).TotalSeconds / elapsed.TotalSeconds * 100;
-            var tilesRun = metrics1.Where(m => m.Key.StartsWith("cinemavision_tiles_total", StringComparison.Ordinal)).Sum(m => m.Value) - metrics0.Where(m => m.Key.StartsWith("cinemavision_tiles_total", StringComparison.Ordinal)).Sum(m => m.Value);
-            var tilesReused = metrics1.Where(m => m.Key.StartsWith("cinemavision_tiles_reused_total", StringComparison.Ordinal)).Sum(m => m.Value) - metrics0.Where(m => m.Key.StartsWith("cinemavision_tiles_reused_total", StringComparison.Ordinal)).Sum(m => m.Value);
-            var skipped = metrics1.Where(m => m.Key.StartsWith("cinemavision_passes_skipped_total", StringComparison.Ordinal)).Sum(m => m.Value) - metrics0.Where(m => m.Key.StartsWith("cinemavision_passes_skipped_total", StringComparison.Ordinal)).Sum(m => m.Value);
-
-            Console.WriteLine(FormattableString.Invariant($"edge-load: cameras {cameras}, source {source}: max occupancy period {maxGap:0.0} s, min watch {minWatch:0.00} frames/s, CPU {cpuPercent:0} % of one core (agent and decoders), frame to stored p50 {P(0.5):0} ms p99 {P(0.99):0} ms ({latencies.Count} events), agent RSS peak {peakRss / 1048576.0:0} MB (+ decoders {peakChildren / 1048576.0:0} MB)"));
-            Console.WriteLine(FormattableString.Invariant($"edge-load: tiles run {tilesRun:0} ({tilesRun / elapsed.TotalSeconds:0.0}/s), reused {tilesReused:0}, watching passes skipped for the budget {skipped:0}; per camera (heartbeats):"));
-            foreach (var g in heartbeats.GroupBy(h => h.Auditorium).OrderBy(g => g.Key, StringComparer.Ordinal))
-            {
-                Console.WriteLine(FormattableString.Invariant($"  {g.Key}: watch {g.Average(h => h.WatchFps):0.00}/s, {g.Average(h => h.MsPerFrame):0} ms per analysed frame, {g.Average(h => h.TileMs):0.0} ms per tile, skipped {g.Sum(h => h.Skipped)}, frames decoded {g.Max(h => h.FramesRead)}"));
-            }
-
-            if (json is not null)
-            {
-                await File.WriteAllTextAsync(json, new JsonObject
+                var mounts = new Dictionary<string, string>();
+                for (int i = 1; i <= cameras; i++)
                 {
-                    ["cameras"] = cameras,
-                    ["source"] = source,
-                    ["max_occupancy_period_s"] = double.IsFinite(maxGap) ? Math.Round(maxGap, 1) : null,
-                    ["min_watch_fps"] = Math.Round(minWatch, 2),
-                    ["cpu_percent"] = Math.Round(cpuPercent, 1),
-                    ["frame_to_stored_p50_ms"] = double.IsFinite(P(0.5)) ? Math.Round(P(0.5)) : null,
-                    ["frame_to_stored_p99_ms"] = double.IsFinite(P(0.99)) ? Math.Round(P(0.99)) : null,
-                    ["rss_mb"] = Math.Round(peakRss / 1048576.0, 1),
-                }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                    mounts[$"cam{i}/main"] = main;
+                    mounts[$"cam{i}/sub"] = sub;
+                }
+
+                rtsp = new RtspServer(mounts);
+                await rtsp.StartAsync();
             }
 
+            var options = new EdgeSystemOptions
+            {
+                Cameras = cameras,
+                CpuBudget = budget,
+                HeartbeatSeconds = 30,
+                Pipeline = new JsonObject(), // the product's defaults: occupancy every 30 s, watching at 1 frame/s
+                Sources = i => rtsp is null ? (main, sub) : (rtsp.Url($"cam{i}/main"), rtsp.Url($"cam{i}/sub")),
+            };
+            system = await EdgeSystem.StartAsync(dir, options);
+            Console.WriteLine(FormattableString.Invariant($"edge-load: {cameras} camera(s) from {source}, CPU budget {budget} cores; warm-up {warmup:0} s, then {seconds:0} s measured"));
+            await MeasureAsync(system, cameras, source, warmup, seconds, json);
             return 0;
         }
         finally
         {
-            await system.DisposeAsync();
+            if (system is not null) await system.DisposeAsync();
             if (rtsp is not null) await rtsp.DisposeAsync();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static async Task MeasureAsync(EdgeSystem system, int cameras, string source, double warmup, double seconds, string? json)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(warmup));
+        int pid = system.Agent.Pid ?? throw new InvalidOperationException("the agent is not running: " + system.Agent.Log.Tail());
+        var windowStart = DateTimeOffset.UtcNow;
+        var cpu0 = ProcessTree.CpuTime(pid);
+        var wall = Stopwatch.StartNew();
+        var metrics0 = await system.Agent.MetricsAsync();
+        long peakChildren = 0;
+        while (wall.Elapsed.TotalSeconds < seconds)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            peakChildren = Math.Max(peakChildren, ProcessTree.ChildrenResident(pid));
+        }
+
+        var cpu1 = ProcessTree.CpuTime(pid);
+        var elapsed = wall.Elapsed;
+        var metrics1 = await system.Agent.MetricsAsync();
+        var windowEnd = DateTimeOffset.UtcNow;
+        var (_, peakRss) = ProcessTree.Resident(pid);
+
+        // Watching rates come from the heartbeats the centre stored (each camera is cam-1 of its own auditorium).
+        await system.WaitForDrainAsync(TimeSpan.FromMinutes(2));
+        var rows = system.Centre.StoredRows();
+        var ledger = system.Centre.LedgerOf(EdgeSystem.AgentId);
+        var heartbeats = await HeartbeatsAsync(system, windowStart, windowEnd);
+
+        // Occupancy gaps per camera from the per-camera samples the centre stored.
+        var occupancy = await OccupancyTimesAsync(system, cameras);
+        double maxGap = 0;
+        foreach (var (_, times) in occupancy)
+        {
+            var inWindow = times.Where(t => t >= windowStart.AddSeconds(-35) && t <= windowEnd).Order().ToList();
+            for (int k = 1; k < inWindow.Count; k++) maxGap = Math.Max(maxGap, (inWindow[k] - inWindow[k - 1]).TotalSeconds);
+            if (inWindow.Count < 2) maxGap = double.PositiveInfinity;
+        }
+
+        double minWatch = heartbeats.Count == 0 ? 0 : heartbeats.GroupBy(h => h.Auditorium).Select(g => g.Average(h => h.WatchFps)).Min();
+
+        // Frame to stored: every stored event of the window except heartbeats (whose time is not a frame's).
+        var latencies = rows.Where(r => r.Value.Table != "agent_health" && r.Value.At >= windowStart && r.Value.At <= windowEnd && ledger.ContainsKey(r.Key))
+            .Select(r => (ledger[r.Key] - r.Value.At).TotalMilliseconds).Order().ToList();
+        double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)Math.Floor(q * latencies.Count))];
+        double cpuPercent = (cpu1 - cpu0).TotalSeconds / elapsed.TotalSeconds * 100;
+        var tilesRun = metrics1.Where(m => m.Key.StartsWith("cinemavision_tiles_total", StringComparison.Ordinal)).Sum(m => m.Value) - metrics0.Where(m => m.Key.StartsWith("cinemavision_tiles_total", StringComparison.Ordinal)).Sum(m => m.Value);
+        var tilesReused = metrics1.Where(m => m.Key.StartsWith("cinemavision_tiles_reused_total", StringComparison.Ordinal)).Sum(m => m.Value) - metrics0.Where(m => m.Key.StartsWith("cinemavision_tiles_reused_total", StringComparison.Ordinal)).Sum(m => m.Value);
+        var skipped = metrics1.Where(m => m.Key.StartsWith("cinemavision_passes_skipped_total", StringComparison.Ordinal)).Sum(m => m.Value) - metrics0.Where(m => m.Key.StartsWith("cinemavision_passes_skipped_total", StringComparison.Ordinal)).Sum(m => m.Value);
+
+        Console.WriteLine(FormattableString.Invariant($"edge-load: cameras {cameras}, source {source}: max occupancy period {maxGap:0.0} s, min watch {minWatch:0.00} frames/s, CPU {cpuPercent:0} % of one core (agent and decoders), frame to stored p50 {P(0.5):0} ms p99 {P(0.99):0} ms ({latencies.Count} events), agent RSS peak {peakRss / 1048576.0:0} MB (+ decoders {peakChildren / 1048576.0:0} MB)"));
+        Console.WriteLine(FormattableString.Invariant($"edge-load: tiles run {tilesRun:0} ({tilesRun / elapsed.TotalSeconds:0.0}/s), reused {tilesReused:0}, watching passes skipped for the budget {skipped:0}; per camera (heartbeats):"));
+        foreach (var g in heartbeats.GroupBy(h => h.Auditorium).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            Console.WriteLine(FormattableString.Invariant($"  {g.Key}: watch {g.Average(h => h.WatchFps):0.00}/s, {g.Average(h => h.MsPerFrame):0} ms per analysed frame, {g.Average(h => h.TileMs):0.0} ms per tile, skipped {g.Sum(h => h.Skipped)}, frames decoded {g.Max(h => h.FramesRead)}"));
+        }
+
+        if (json is not null)
+        {
+            await File.WriteAllTextAsync(json, new JsonObject
+            {
+                ["cameras"] = cameras,
+                ["source"] = source,
+                ["max_occupancy_period_s"] = double.IsFinite(maxGap) ? Math.Round(maxGap, 1) : null,
+                ["min_watch_fps"] = Math.Round(minWatch, 2),
+                ["cpu_percent"] = Math.Round(cpuPercent, 1),
+                ["frame_to_stored_p50_ms"] = double.IsFinite(P(0.5)) ? Math.Round(P(0.5)) : null,
+                ["frame_to_stored_p99_ms"] = double.IsFinite(P(0.99)) ? Math.Round(P(0.99)) : null,
+                ["rss_mb"] = Math.Round(peakRss / 1048576.0, 1),
+            }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         }
     }
 

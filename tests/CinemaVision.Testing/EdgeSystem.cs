@@ -63,42 +63,53 @@ public sealed class EdgeSystem : IAsyncDisposable
     {
         options ??= new EdgeSystemOptions();
         var centre = new CentreProcess(Path.Combine(directory, "centre"));
-        await centre.StartAsync();
-        var key = await centre.CreateAgentAsync(AgentId, SiteId);
-        var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(AssetLocator.RepositoryRoot!, "samples", "pets-walkway.auditorium.json")))!.AsObject();
-        var cameras = new JsonArray();
-        var now = DateTimeOffset.UtcNow;
-        for (int i = 1; i <= options.Cameras; i++)
+        FaultProxy? proxy = null;
+        AgentProcess? agent = null;
+        try
         {
-            var auditorium = sample.DeepClone().AsObject();
-            auditorium["siteId"] = SiteId;
-            auditorium["auditoriumId"] = $"aud-{i}";
-            auditorium["pipeline"] = options.Pipeline.DeepClone();
-            await centre.PutAuditoriumAsync(SiteId, auditorium);
-            await centre.ImportShowingAsync(SiteId, $"show-{i}", $"aud-{i}", now.AddMinutes(-10), now.AddMinutes(-5), now.AddHours(3));
-            var (main, sub) = options.Sources?.Invoke(i) ?? (TestFootage.PetsClip, null);
-            var camera = new JsonObject { ["id"] = "cam-1", ["auditoriumId"] = $"aud-{i}", ["url"] = main };
-            if (sub is not null) camera["substreamUrl"] = sub;
-            if (!main.Contains("://", StringComparison.Ordinal))
+            await centre.StartAsync();
+            var key = await centre.CreateAgentAsync(AgentId, SiteId);
+            var sample = JsonNode.Parse(File.ReadAllText(Path.Combine(AssetLocator.RepositoryRoot!, "samples", "pets-walkway.auditorium.json")))!.AsObject();
+            var cameras = new JsonArray();
+            var now = DateTimeOffset.UtcNow;
+            for (int i = 1; i <= options.Cameras; i++)
             {
-                camera["loop"] = true;
-                camera["realTime"] = true;
+                var auditorium = sample.DeepClone().AsObject();
+                auditorium["siteId"] = SiteId;
+                auditorium["auditoriumId"] = $"aud-{i}";
+                auditorium["pipeline"] = options.Pipeline.DeepClone();
+                await centre.PutAuditoriumAsync(SiteId, auditorium);
+                await centre.ImportShowingAsync(SiteId, $"show-{i}", $"aud-{i}", now.AddMinutes(-10), now.AddMinutes(-5), now.AddHours(3));
+                var (main, sub) = options.Sources?.Invoke(i) ?? (TestFootage.PetsClip, null);
+                var camera = new JsonObject { ["id"] = "cam-1", ["auditoriumId"] = $"aud-{i}", ["url"] = main };
+                if (sub is not null) camera["substreamUrl"] = sub;
+                if (!main.Contains("://", StringComparison.Ordinal))
+                {
+                    camera["loop"] = true;
+                    camera["realTime"] = true;
+                }
+
+                cameras.Add(camera);
             }
 
-            cameras.Add(camera);
-        }
+            if (options.Proxy)
+            {
+                proxy = new FaultProxy(centre.BaseUrl);
+                await proxy.StartAsync();
+            }
 
-        FaultProxy? proxy = null;
-        if (options.Proxy)
+            agent = new AgentProcess(Path.Combine(directory, "agent"), AgentId, key, proxy?.Url ?? centre.BaseUrl, cameras, options.CpuBudget, options.HeartbeatSeconds);
+            if (startAgent) await agent.StartAsync();
+            return new EdgeSystem(directory, centre, agent, proxy);
+        }
+        catch
         {
-            proxy = new FaultProxy(centre.BaseUrl);
-            await proxy.StartAsync();
+            // Nothing is left running when the set-up fails.
+            if (agent is not null) await agent.KillAsync();
+            if (proxy is not null) await proxy.DisposeAsync();
+            await centre.StopAsync(kill: true);
+            throw;
         }
-
-        var agent = new AgentProcess(Path.Combine(directory, "agent"), AgentId, key, proxy?.Url ?? centre.BaseUrl, cameras, options.CpuBudget, options.HeartbeatSeconds);
-        var system = new EdgeSystem(directory, centre, agent, proxy);
-        if (startAgent) await agent.StartAsync();
-        return system;
     }
 
     /// <summary>Waits until the agent's outbox has produced at least <paramref name="count"/> events in total.</summary>

@@ -89,6 +89,10 @@ public static class Processes
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // A slow answer (a loaded machine) is no answer yet.
+            }
             catch (SqliteException)
             {
             }

@@ -338,6 +338,8 @@ public sealed partial class CameraWorker : IAsyncDisposable
             RealTime = _camera.RealTime,
             KeyframesOnly = keyframesOnly,
             DecodeFps = decodeFps,
+            // Many cameras on few cores: one decoder thread each (no oversubscription, a fraction of the memory).
+            DecoderThreads = 1,
         };
         return FrameSources.Create(config, _loggers);
     }

@@ -210,6 +210,12 @@ public sealed partial class FfmpegSource(CameraSource config, ILogger logger) : 
         yield return "-hide_banner";
         yield return "-loglevel";
         yield return "error";
+        if (decoding && Config.DecoderThreads is { } threads)
+        {
+            yield return "-threads";
+            yield return threads.ToString(CultureInfo.InvariantCulture);
+        }
+
         if (decoding && Config.KeyframesOnly)
         {
             // The decoder skips every frame that is not a keyframe: most of the decoding cost is never paid.
