@@ -1,8 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace CinemaVision.Testing;
 
@@ -29,9 +25,12 @@ public enum FaultMode
 /// </summary>
 public sealed class FaultProxy : IAsyncDisposable
 {
+    private static readonly HashSet<string> ForwardedRequestHeaders = new(StringComparer.OrdinalIgnoreCase) { "X-Api-Key", "Authorization", "If-None-Match", "Cookie", "User-Agent" };
     private readonly Uri _target;
     private readonly HttpClient _http = new(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(60) };
-    private WebApplication? _app;
+    private readonly HttpListener _listener = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
     private long _forwarded;
     private long _faulted;
     private long _held;
@@ -40,6 +39,7 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         _target = target;
         Port = port ?? RtspServer.FreePort();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
     }
 
     public int Port { get; }
@@ -56,89 +56,110 @@ public sealed class FaultProxy : IAsyncDisposable
 
     public void ResetHolding() => Holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public async Task StartAsync()
+    public Task StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port));
-        builder.Logging.ClearProviders();
-        _app = builder.Build();
-        _app.Run(HandleAsync);
-        await _app.StartAsync();
-    }
-
-    private async Task HandleAsync(HttpContext context)
-    {
-        var path = context.Request.Path.Value ?? "";
-        bool faultable = path.StartsWith("/api/v1/ingest", StringComparison.Ordinal) || path.StartsWith("/api/v1/evidence", StringComparison.Ordinal);
-        var mode = faultable ? Mode : FaultMode.Forward;
-        if (mode is FaultMode.TooManyRequests or FaultMode.ServerError)
+        _listener.Start();
+        _loop = Task.Run(async () =>
         {
-            Interlocked.Increment(ref _faulted);
-            context.Response.StatusCode = mode == FaultMode.TooManyRequests ? 429 : 500;
-            if (mode == FaultMode.TooManyRequests) context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.ContentType = "application/problem+json";
-            await context.Response.WriteAsync(mode == FaultMode.TooManyRequests ? "{\"title\":\"Too many requests\",\"status\":429}" : "{\"title\":\"Internal error (injected)\",\"status\":500}");
-            return;
-        }
-
-        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_target, path + context.Request.QueryString));
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body);
-        if (body.Length > 0 || context.Request.ContentLength is not null)
-        {
-            request.Content = new ByteArrayContent(body.ToArray());
-            if (context.Request.ContentType is { } ct) request.Content.Headers.TryAddWithoutValidation("Content-Type", ct);
-        }
-
-        foreach (var (name, values) in context.Request.Headers)
-        {
-            if (name is "X-Api-Key" or "Authorization" or "If-None-Match" or "Cookie" or "User-Agent") request.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
-        }
-
-        HttpResponseMessage answer;
-        try
-        {
-            answer = await _http.SendAsync(request, context.RequestAborted);
-        }
-        catch (HttpRequestException)
-        {
-            // The centre is down: the agent sees a failed connection as it would without the proxy.
-            context.Abort();
-            return;
-        }
-
-        using (answer)
-        {
-            Interlocked.Increment(ref _forwarded);
-            var bytes = await answer.Content.ReadAsByteArrayAsync();
-            if (mode == FaultMode.HoldAnswers)
+            while (!_stop.IsCancellationRequested)
             {
-                Interlocked.Increment(ref _held);
-                Holding.TrySetResult();
+                HttpListenerContext context;
                 try
                 {
-                    await Task.Delay(Hold, context.RequestAborted);
+                    context = await _listener.GetContextAsync();
                 }
-                catch (OperationCanceledException)
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
                 {
                     return;
                 }
-            }
 
-            context.Response.StatusCode = (int)answer.StatusCode;
-            foreach (var (name, values) in answer.Headers.Concat(answer.Content.Headers))
+                _ = Task.Run(() => HandleAsync(context));
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        var path = context.Request.Url!.AbsolutePath;
+        bool faultable = path.StartsWith("/api/v1/ingest", StringComparison.Ordinal) || path.StartsWith("/api/v1/evidence", StringComparison.Ordinal);
+        var mode = faultable ? Mode : FaultMode.Forward;
+        var response = context.Response;
+        try
+        {
+            if (mode is FaultMode.TooManyRequests or FaultMode.ServerError)
             {
-                if (name is "Transfer-Encoding" or "Content-Length") continue;
-                context.Response.Headers[name] = values.ToArray();
+                Interlocked.Increment(ref _faulted);
+                response.StatusCode = mode == FaultMode.TooManyRequests ? 429 : 500;
+                if (mode == FaultMode.TooManyRequests) response.Headers["Retry-After"] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                response.ContentType = "application/problem+json";
+                var problem = System.Text.Encoding.UTF8.GetBytes(mode == FaultMode.TooManyRequests ? "{\"title\":\"Too many requests\",\"status\":429}" : "{\"title\":\"Internal error (injected)\",\"status\":500}");
+                await response.OutputStream.WriteAsync(problem);
+                response.Close();
+                return;
             }
 
-            await context.Response.Body.WriteAsync(bytes);
+            using var request = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), new Uri(_target, context.Request.Url.PathAndQuery));
+            using var body = new MemoryStream();
+            await context.Request.InputStream.CopyToAsync(body);
+            if (context.Request.HasEntityBody)
+            {
+                request.Content = new ByteArrayContent(body.ToArray());
+                if (context.Request.ContentType is { } ct) request.Content.Headers.TryAddWithoutValidation("Content-Type", ct);
+            }
+
+            foreach (var name in context.Request.Headers.AllKeys.OfType<string>().Where(ForwardedRequestHeaders.Contains))
+            {
+                request.Headers.TryAddWithoutValidation(name, context.Request.Headers[name]);
+            }
+
+            HttpResponseMessage answer;
+            try
+            {
+                answer = await _http.SendAsync(request);
+            }
+            catch (HttpRequestException)
+            {
+                // The centre is down: the agent sees a failed connection as it would without the proxy.
+                response.Abort();
+                return;
+            }
+
+            using (answer)
+            {
+                Interlocked.Increment(ref _forwarded);
+                var bytes = await answer.Content.ReadAsByteArrayAsync();
+                if (mode == FaultMode.HoldAnswers)
+                {
+                    Interlocked.Increment(ref _held);
+                    Holding.TrySetResult();
+                    await Task.Delay(Hold);
+                }
+
+                response.StatusCode = (int)answer.StatusCode;
+                foreach (var (name, values) in answer.Headers.Concat(answer.Content.Headers))
+                {
+                    if (name is "Transfer-Encoding" or "Content-Length" or "Connection" or "Keep-Alive") continue;
+                    response.Headers[name] = string.Join(", ", values);
+                }
+
+                response.ContentLength64 = bytes.Length;
+                await response.OutputStream.WriteAsync(bytes);
+                response.Close();
+            }
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
+        {
+            // The agent went away (killed) while we answered.
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null) await _app.DisposeAsync();
+        await _stop.CancelAsync();
+        _listener.Close();
+        if (_loop is not null) await _loop;
         _http.Dispose();
+        _stop.Dispose();
     }
 }
