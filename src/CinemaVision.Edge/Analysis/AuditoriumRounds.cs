@@ -22,8 +22,16 @@ public sealed class AuditoriumRounds
     private string? _showingId;
     private bool _emitted;
 
-    public AuditoriumRounds(string siteId, string auditoriumId, IEnumerable<string> cameraIds, int seatsTotal)
+    private readonly double _phase;
+    private DateTimeOffset? _firstRoundAt;
+
+    /// <param name="phase">
+    /// Where in the period this auditorium's rounds start (0..1): the agent spreads its auditoriums over the period so
+    /// their full passes do not all fall on the same seconds.
+    /// </param>
+    public AuditoriumRounds(string siteId, string auditoriumId, IEnumerable<string> cameraIds, int seatsTotal, double phase = 0)
     {
+        _phase = Math.Clamp(phase, 0, 1);
         _siteId = siteId;
         _auditoriumId = auditoriumId;
         _cameras = cameraIds.ToHashSet(StringComparer.Ordinal);
@@ -50,6 +58,8 @@ public sealed class AuditoriumRounds
     {
         lock (_gate)
         {
+            _firstRoundAt ??= now + (period * _phase);
+            if (_roundStart is null && now < _firstRoundAt) return (false, null);
             OccupancySample? closed = null;
             if (_roundStart is null || now - _roundStart >= period)
             {
@@ -66,7 +76,7 @@ public sealed class AuditoriumRounds
     /// <summary>When the next round starts (cameras sleep until then once they have reported).</summary>
     public DateTimeOffset NextRound(TimeSpan period)
     {
-        lock (_gate) return (_roundStart ?? DateTimeOffset.MinValue) + period;
+        lock (_gate) return _roundStart is { } start ? start + period : _firstRoundAt ?? DateTimeOffset.MinValue;
     }
 
     /// <summary>A camera's occupancy pass: returns the auditorium-wide sample when it completes the round.</summary>

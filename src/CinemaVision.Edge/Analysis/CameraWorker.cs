@@ -216,7 +216,7 @@ public sealed partial class CameraWorker : IAsyncDisposable
         var source = pass == PassKind.Occupancy ? _main! : _sub ?? _main!;
         var waitStarted = Stopwatch.GetTimestamp();
         var timeout = pass == PassKind.Watch ? watchPeriod + TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(10);
-        using var frame = await source.NextFrameAsync(timeout, cancellationToken);
+        var frame = await source.NextFrameAsync(timeout, cancellationToken);
         _metrics.StageSeconds.WithLabels("wait").Observe(Stopwatch.GetElapsedTime(waitStarted).TotalSeconds);
         var now = _time.GetUtcNow();
         if (frame is null)
@@ -238,44 +238,58 @@ public sealed partial class CameraWorker : IAsyncDisposable
         }
 
         _metrics.CameraOnline.WithLabels(_camera.Id).Set(1);
-        using (var slot = pass == PassKind.Health ? null : await _scheduler.AcquireAsync(pass, watchPeriod, cancellationToken))
+        try
         {
-            if (slot is null && pass != PassKind.Health)
+            using (var slot = pass == PassKind.Health ? null : await _scheduler.AcquireAsync(pass, watchPeriod, cancellationToken))
             {
-                Counters.Skipped();
-                _metrics.PassesSkipped.WithLabels(_camera.Id).Inc();
-                _nextWatch = NextWatch(now, watchPeriod);
-                return;
-            }
+                if (slot is null && pass != PassKind.Health)
+                {
+                    Counters.Skipped();
+                    _metrics.PassesSkipped.WithLabels(_camera.Id).Inc();
+                    _nextWatch = NextWatch(now, watchPeriod);
+                    return;
+                }
 
-            var started = Stopwatch.GetTimestamp();
-            var analysis = _analyzer!.Analyze(MatFrame.MatOf(frame), frame.Timestamp, showing, pass);
-            var analysed = Stopwatch.GetElapsedTime(started);
-            _metrics.StageSeconds.WithLabels("detect").Observe(analysis.DetectTime.TotalSeconds);
-            _metrics.StageSeconds.WithLabels("pipeline").Observe(Math.Max(0, (analysed - analysis.DetectTime).TotalSeconds));
-            _metrics.FramesAnalysed.WithLabels(_camera.Id, pass.ToString().ToLowerInvariant()).Inc();
-            _metrics.Tiles.WithLabels(_camera.Id).Inc(analysis.Tiles.TilesRun);
-            _metrics.TilesReused.WithLabels(_camera.Id).Inc(analysis.Tiles.TilesReused);
-            Counters.Passed(pass, analysed, analysis.DetectTime, analysis.Tiles);
-            Produce(analysis.Events, analysis.Evidence);
+                // The turn may have come late (other cameras' passes): analyse the newest frame, not the one waited for.
+                if (await source.NextFrameAsync(TimeSpan.Zero, cancellationToken) is { } fresher)
+                {
+                    frame.Dispose();
+                    frame = fresher;
+                }
 
-            if (pass == PassKind.Occupancy)
-            {
-                if (_lastOccupancy is { } last) _maxOccupancyGap = Math.Max(_maxOccupancyGap, (frame.Timestamp - last).TotalSeconds);
-                _lastOccupancy = frame.Timestamp;
-                _metrics.OccupancyAgeSeconds.WithLabels(_camera.Id).Set(0);
-                var healthy = !analysis.Result.CameraHealth.Any() && _analyzer.Pipeline.ActiveHealthConditions.Count == 0;
-                var merged = _rounds(_camera.AuditoriumId).Report(_camera.Id, new CameraOccupancy(_camera.Id, analysis.People, analysis.Seats, healthy), frame.Timestamp, showing.ShowingId);
-                if (merged is not null) Produce([merged], null);
+                var started = Stopwatch.GetTimestamp();
+                var analysis = _analyzer!.Analyze(MatFrame.MatOf(frame), frame.Timestamp, showing, pass);
+                var analysed = Stopwatch.GetElapsedTime(started);
+                _metrics.StageSeconds.WithLabels("detect").Observe(analysis.DetectTime.TotalSeconds);
+                _metrics.StageSeconds.WithLabels("pipeline").Observe(Math.Max(0, (analysed - analysis.DetectTime).TotalSeconds));
+                _metrics.FramesAnalysed.WithLabels(_camera.Id, pass.ToString().ToLowerInvariant()).Inc();
+                _metrics.Tiles.WithLabels(_camera.Id).Inc(analysis.Tiles.TilesRun);
+                _metrics.TilesReused.WithLabels(_camera.Id).Inc(analysis.Tiles.TilesReused);
+                Counters.Passed(pass, analysed, analysis.DetectTime, analysis.Tiles);
+                Produce(analysis.Events, analysis.Evidence);
+
+                if (pass == PassKind.Occupancy)
+                {
+                    if (_lastOccupancy is { } last) _maxOccupancyGap = Math.Max(_maxOccupancyGap, (frame.Timestamp - last).TotalSeconds);
+                    _lastOccupancy = frame.Timestamp;
+                    _metrics.OccupancyAgeSeconds.WithLabels(_camera.Id).Set(0);
+                    var healthy = !analysis.Result.CameraHealth.Any() && _analyzer.Pipeline.ActiveHealthConditions.Count == 0;
+                    var merged = _rounds(_camera.AuditoriumId).Report(_camera.Id, new CameraOccupancy(_camera.Id, analysis.People, analysis.Seats, healthy), frame.Timestamp, showing.ShowingId);
+                    if (merged is not null) Produce([merged], null);
+                }
+                else if (pass == PassKind.Watch)
+                {
+                    _nextWatch = NextWatch(now, watchPeriod);
+                }
+                else
+                {
+                    _nextHealth = now + cadence.HealthPeriod;
+                }
             }
-            else if (pass == PassKind.Watch)
-            {
-                _nextWatch = NextWatch(now, watchPeriod);
-            }
-            else
-            {
-                _nextHealth = now + cadence.HealthPeriod;
-            }
+        }
+        finally
+        {
+            frame.Dispose();
         }
     }
 

@@ -66,7 +66,9 @@ public sealed partial class AgentService : BackgroundService
             {
                 var site = _config.Current?.SiteId ?? "";
                 var cameras = _options.Cameras.Where(c => c.AuditoriumId == auditoriumId).Select(c => c.Id);
-                _rounds[auditoriumId] = rounds = new AuditoriumRounds(site, auditoriumId, cameras, _config.Current?.Auditoriums.GetValueOrDefault(auditoriumId)?.Auditorium.SeatCount ?? 0);
+                var auditoriums = _options.Cameras.Select(c => c.AuditoriumId).Distinct(StringComparer.Ordinal).ToList();
+                double phase = auditoriums.Count <= 1 ? 0 : (double)auditoriums.IndexOf(auditoriumId) / auditoriums.Count;
+                _rounds[auditoriumId] = rounds = new AuditoriumRounds(site, auditoriumId, cameras, _config.Current?.Auditoriums.GetValueOrDefault(auditoriumId)?.Auditorium.SeatCount ?? 0, phase);
             }
 
             return rounds;
