@@ -37,6 +37,21 @@ public sealed record CameraSource
     /// <summary>Files only: deliver frames at the file's frame rate (demos), not as fast as they decode.</summary>
     public bool RealTime { get; init; }
 
+    /// <summary>
+    /// Stream only: decode keyframes only (a main stream needed only for the occupancy pass every 30 s): about one frame
+    /// a second instead of 25, the other frames are not decoded at all, which is most of the decoding cost.
+    /// </summary>
+    public bool KeyframesOnly { get; init; }
+
+    /// <summary>Stream only: pass at most this many frames per second out of the decoder (less conversion and copying); null = all.</summary>
+    public double? DecodeFps { get; init; }
+
+    /// <summary>
+    /// Stream only: decoder threads (null = ffmpeg's choice, one per core). An agent decoding many cameras on few cores
+    /// gives each one thread: no oversubscription, far less memory per stream.
+    /// </summary>
+    public int? DecoderThreads { get; init; }
+
     /// <summary>Stream only: frame size if known (skips probing).</summary>
     public int? Width { get; init; }
     public int? Height { get; init; }
@@ -66,6 +81,8 @@ public sealed record CameraSource
         if (StallTimeout < TimeSpan.FromSeconds(1)) yield return $"{prefix}StallTimeout: must be at least 1 s (was {StallTimeout}).";
         if (BackoffInitial <= TimeSpan.Zero || BackoffMax < BackoffInitial) yield return $"{prefix}BackoffInitial/BackoffMax: need 0 < initial <= max.";
         if ((Width is null) != (Height is null) || Width <= 0 || Height <= 0) yield return $"{prefix}Width/Height: give both, positive, or neither.";
+        if (DecodeFps is { } decode && (double.IsNaN(decode) || decode <= 0 || decode > 240)) yield return $"{prefix}DecodeFps: must be within (0, 240] (was {decode}).";
+        if (DecoderThreads is < 1 or > 64) yield return $"{prefix}DecoderThreads: must be within 1..64 (was {DecoderThreads}).";
     }
 }
 

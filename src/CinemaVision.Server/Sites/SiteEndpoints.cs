@@ -134,7 +134,12 @@ public static class SiteEndpoints
         {
             var site = http.User.FindFirstValue(AgentClaims.SiteId)!;
             var now = time.GetUtcNow();
-            return Results.Ok(store.Between(site, now.AddHours(-6), now.AddDays(2)));
+            // The window moves with the clock, so the ETag is of the answer itself: agents poll it cheaply (304).
+            var body = System.Text.Json.JsonSerializer.Serialize(store.Between(site, now.AddHours(-6), now.AddDays(2)), IngestJson.Options);
+            var etag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(body)))[..32] + "\"";
+            http.Response.Headers.ETag = etag;
+            if (http.Request.Headers.IfNoneMatch.Contains(etag)) return Results.StatusCode(StatusCodes.Status304NotModified);
+            return Results.Text(body, "application/json");
         });
         return app;
     }

@@ -6,6 +6,7 @@ using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Seating;
 using CinemaVision.Core.Showings;
 using CinemaVision.Core.Tiling;
+using CinemaVision.Core.Cameras;
 using CinemaVision.Core.Tracking;
 using CinemaVision.Vision.Cameras;
 using CinemaVision.Vision.Detectors;
@@ -36,10 +37,16 @@ public sealed record AnalyzerOptions
 
     /// <summary>Look for screen glow (phones in a dark hall) in each frame.</summary>
     public bool FindGlow { get; init; } = true;
+
+    /// <summary>Watching passes run on frames at most this wide (a main stream is scaled down when there is no substream).</summary>
+    public int WatchWidth { get; init; } = 960;
+
+    /// <summary>Watching passes reuse the detections of tiles whose pixels have not changed.</summary>
+    public bool ReuseUnchangedTiles { get; init; } = true;
 }
 
 /// <summary>What one analysis of one camera produced: the pipeline's figures and events, the raw detections, and the evidence crops.</summary>
-public sealed record CameraAnalysis(PipelineResult Result, IReadOnlyList<Detection> RawDetections, IReadOnlyDictionary<string, byte[]> Evidence)
+public sealed record CameraAnalysis(PipelineResult Result, IReadOnlyList<Detection> RawDetections, IReadOnlyDictionary<string, byte[]> Evidence, TileRunStats Tiles = default, TimeSpan DetectTime = default)
 {
     public DateTimeOffset At => Result.At;
     public IReadOnlyList<Detection> Detections => RawDetections;
@@ -59,7 +66,9 @@ public sealed record CameraAnalysis(PipelineResult Result, IReadOnlyList<Detecti
 /// detector and the frame probe on a frame, maps everything into the seat map's reference pixels, hands the
 /// observation to Core's <see cref="CameraPipeline"/> (where every decision is made), and crops the evidence the
 /// pipeline asks for. Frames of another size than the reference frame (a substream) are handled: seats, zones and
-/// tiles are scaled to the frame, detections back to the reference.
+/// tiles are scaled to the frame, detections back to the reference. Occupancy passes run the full plan; watching
+/// passes a cheaper one (native-size tiles over seats and zones, the full-frame pass every Nth time, unchanged tiles
+/// reusing their detections) on a frame at most <see cref="AnalyzerOptions.WatchWidth"/> wide.
 /// </summary>
 public sealed class CameraAnalyzer : IDisposable
 {
@@ -67,17 +76,21 @@ public sealed class CameraAnalyzer : IDisposable
     private readonly AnalyzerOptions _options;
     private readonly IObjectDetector? _givenPeople;
     private readonly IObjectDetector? _givenFaces;
-    private readonly Dictionary<SizeI, (IObjectDetector People, IObjectDetector? Faces)> _detectors = [];
-    private readonly FrameProbe? _probe;
+    private readonly Func<DetectionOptions, TiledDetector> _makeDetector;
+    private readonly Dictionary<(SizeI Size, bool Watch), Detectors> _detectors = [];
+    private readonly Dictionary<SizeI, FrameProbe> _probes = [];
+    private long _watchPasses;
+    private SizeI? _watchedSize;
 
-    public CameraAnalyzer(Auditorium auditorium, CameraView camera, AnalyzerOptions? options = null, CameraPipelineOptions? defaults = null, IObjectDetector? people = null, IObjectDetector? faces = null)
+    /// <param name="makeDetector">Builds a detector from options (the agent shares one session per model); default loads its own.</param>
+    public CameraAnalyzer(Auditorium auditorium, CameraView camera, AnalyzerOptions? options = null, CameraPipelineOptions? defaults = null, IObjectDetector? people = null, IObjectDetector? faces = null, Func<DetectionOptions, TiledDetector>? makeDetector = null)
     {
         _camera = camera;
         _options = options ?? new AnalyzerOptions();
         Pipeline = CameraPipeline.For(auditorium, camera, defaults);
         _givenPeople = people;
         _givenFaces = faces;
-        _probe = _options.MeasureHealth ? new FrameProbe() : null;
+        _makeDetector = makeDetector ?? (o => DetectorFactory.Create(o));
     }
 
     public CameraView Camera => _camera;
@@ -100,28 +113,42 @@ public sealed class CameraAnalyzer : IDisposable
         };
     }
 
+    /// <summary>The watching plan: native-size tiles over the seats and zones (one scale), plus the full-frame pass.</summary>
+    public static DetectionOptions WatchOptionsFor(CameraView view, AnalyzerOptions options, CameraPipelineOptions pipeline, string model) =>
+        DetectionOptionsFor(view, options, pipeline, model) with { Tiling = TilingMode.Tiled, Perspective = null, TileSizes = null, NativeTilesOnly = true };
+
     public CameraAnalysis Analyze(Mat bgr, DateTimeOffset at, ShowingState state = ShowingState.Feature, string? showingId = null) =>
         Analyze(bgr, at, new ShowingContext(state, showingId));
 
     public CameraAnalysis Analyze(Mat bgr, DateTimeOffset at, ShowingContext showing, PassKind pass = PassKind.Occupancy)
     {
-        var size = new SizeI(bgr.Width, bgr.Height);
+        using var scaled = pass == PassKind.Watch && bgr.Width > _options.WatchWidth ? Downscale(bgr, _options.WatchWidth) : null;
+        var frameMat = scaled ?? bgr;
+        var size = new SizeI(frameMat.Width, frameMat.Height);
         var view = _camera.ScaledTo(size);
-        var measurements = _probe?.Measure(bgr);
+        FrameMeasurements? measurements = null;
+        if (pass != PassKind.Occupancy) _watchedSize = size;
+        // Health is judged on the stream the camera is watched on: the main stream's occasional occupancy frames (a
+        // substream camera) are too far apart to tell a frozen stream from a still hall.
+        if (_options.MeasureHealth && (pass != PassKind.Occupancy || _watchedSize is null || _watchedSize == size))
+        {
+            if (!_probes.TryGetValue(size, out var probe)) _probes[size] = probe = new FrameProbe();
+            measurements = probe.Measure(frameMat);
+        }
+
         if (pass == PassKind.Health)
         {
             return new CameraAnalysis(Pipeline.Observe(new FrameObservation(at, pass, [], measurements), showing), [], new Dictionary<string, byte[]>());
         }
 
-        var (people, faces) = DetectorsFor(size, view);
-        using var frame = Frames.MatFrame.Borrow(bgr, _camera.Id, at);
-        var raw = people.Detect(frame).ToList();
-        if (faces is not null) raw.AddRange(faces.Detect(frame));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (raw, tiles) = Detect(frameMat, size, view, pass == PassKind.Watch);
+        var detectTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         double? scene = null;
         IReadOnlyList<Core.Piracy.GlowBlob>? glow = null;
         if (_options.FindGlow)
         {
-            (scene, glow) = GlowDetector.Find(bgr, view.Seats, Pipeline.Options.Glow);
+            (scene, glow) = GlowDetector.Find(frameMat, view.Seats, Pipeline.Options.Glow);
         }
 
         // The pipeline works in the seat map's reference pixels whatever the stream's size.
@@ -129,11 +156,51 @@ public sealed class CameraAnalyzer : IDisposable
         var observation = new FrameObservation(at, pass, toReference is { } s ? [.. raw.Select(d => d with { Box = d.Box.Scale(s.X, s.Y) })] : raw, measurements, scene,
             toReference is { } g && glow is not null ? [.. glow.Select(b => b with { Centre = new PointF(b.Centre.X * g.X, b.Centre.Y * g.Y) })] : glow);
         var result = Pipeline.Observe(observation, showing);
-        return new CameraAnalysis(result, raw, CropEvidence(bgr, result, view, toReference));
+        return new CameraAnalysis(result, raw, CropEvidence(frameMat, result, view, toReference), tiles, detectTime);
+    }
+
+    private (List<Detection> Raw, TileRunStats Tiles) Detect(Mat bgr, SizeI size, CameraView view, bool watch)
+    {
+        using var frame = Frames.MatFrame.Borrow(bgr, _camera.Id, DateTimeOffset.UtcNow);
+        if (_givenPeople is not null)
+        {
+            var given = _givenPeople.Detect(frame).ToList();
+            if (_givenFaces is not null) given.AddRange(_givenFaces.Detect(frame));
+            return (given, default);
+        }
+
+        var d = DetectorsFor(size, view, watch);
+        List<Detection> raw;
+        TileRunStats stats;
+        if (watch)
+        {
+            // The full-frame pass (large, near people) only every Nth watching pass; unchanged tiles keep their detections.
+            bool full = _watchPasses++ % Math.Max(1, Pipeline.Options.Cadence.FullFrameEvery) == 0;
+            raw = d.People.Detect(bgr, t => !t.IsFullFrame || full, d.Reuse, out stats);
+        }
+        else
+        {
+            raw = d.People.Detect(bgr, null, null, out stats);
+        }
+
+        if (d.Faces is not null)
+        {
+            raw.AddRange(d.Faces.Detect(bgr, null, null, out var faceStats));
+            stats = new TileRunStats(stats.TilesRun + faceStats.TilesRun, stats.TilesReused + faceStats.TilesReused);
+        }
+
+        return (raw, stats);
+    }
+
+    private static Mat Downscale(Mat bgr, int width)
+    {
+        var small = new Mat();
+        Cv2.Resize(bgr, small, new Size(width, Math.Max(1, (int)Math.Round((double)bgr.Height * width / bgr.Width))), 0, 0, InterpolationFlags.Area);
+        return small;
     }
 
     /// <summary>The evidence the pipeline asked for: the seat region only, cut from this frame.</summary>
-    private Dictionary<string, byte[]> CropEvidence(Mat bgr, PipelineResult result, CameraView view, PointF? toReference)
+    private static Dictionary<string, byte[]> CropEvidence(Mat bgr, PipelineResult result, CameraView view, PointF? toReference)
     {
         var evidence = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var request in result.Evidence)
@@ -150,27 +217,32 @@ public sealed class CameraAnalyzer : IDisposable
         ? null
         : new PointF((float)_camera.Reference.Width / frame.Width, (float)_camera.Reference.Height / frame.Height);
 
-    private (IObjectDetector People, IObjectDetector? Faces) DetectorsFor(SizeI size, CameraView view)
+    private Detectors DetectorsFor(SizeI size, CameraView view, bool watch)
     {
-        if (_givenPeople is not null) return (_givenPeople, _givenFaces);
-        if (_detectors.TryGetValue(size, out var made)) return made;
-        var people = DetectorFactory.Create(DetectionOptionsFor(view, _options, Pipeline.Options, _options.PersonModel));
-        var faces = Pipeline.Options.SeatsFrom == ObjectClass.Face
-            ? DetectorFactory.Create(DetectionOptionsFor(view, _options, Pipeline.Options, _options.FaceModel) with { Perspective = null, Tiling = TilingMode.Tiled })
+        if (_detectors.TryGetValue((size, watch), out var made)) return made;
+        var options = Pipeline.Options;
+        var people = _makeDetector(watch ? WatchOptionsFor(view, _options, options, _options.PersonModel) : DetectionOptionsFor(view, _options, options, _options.PersonModel));
+        var faces = options.SeatsFrom == ObjectClass.Face
+            ? _makeDetector(DetectionOptionsFor(view, _options, options, _options.FaceModel) with { Perspective = null, Tiling = TilingMode.Tiled })
             : null;
-        _detectors[size] = (people, faces);
-        return (people, faces);
+        made = new Detectors(people, faces, watch && _options.ReuseUnchangedTiles ? new TileReuse() : null);
+        _detectors[(size, watch)] = made;
+        return made;
     }
 
     public void Dispose()
     {
-        foreach (var (people, faces) in _detectors.Values)
+        foreach (var d in _detectors.Values)
         {
-            people.Dispose();
-            faces?.Dispose();
+            d.People.Dispose();
+            d.Faces?.Dispose();
+            d.Reuse?.Dispose();
         }
 
         _detectors.Clear();
-        _probe?.Dispose();
+        foreach (var p in _probes.Values) p.Dispose();
+        _probes.Clear();
     }
+
+    private sealed record Detectors(TiledDetector People, TiledDetector? Faces, TileReuse? Reuse);
 }

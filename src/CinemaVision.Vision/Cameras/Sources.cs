@@ -136,8 +136,10 @@ public sealed partial class FfmpegSource(CameraSource config, ILogger logger) : 
             RedirectStandardInput = false,
             UseShellExecute = false,
         };
-        foreach (var a in InputArguments()) psi.ArgumentList.Add(a);
-        foreach (var a in new[] { "-an", "-vf", $"scale={width}:{height}", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1" }) psi.ArgumentList.Add(a);
+        foreach (var a in InputArguments(decoding: true)) psi.ArgumentList.Add(a);
+        // Fewer frames out of the decoder when fewer are wanted (not with keyframes only: the fps filter would repeat them).
+        var filter = Config.DecodeFps is { } fps && !Config.KeyframesOnly ? string.Create(CultureInfo.InvariantCulture, $"fps={fps:0.###},scale={width}:{height}") : $"scale={width}:{height}";
+        foreach (var a in new[] { "-an", "-vf", filter, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1" }) psi.ArgumentList.Add(a);
 
         using var process = Process.Start(psi) ?? throw new IOException($"cannot start {FfmpegPath}");
         _process = process;
@@ -202,12 +204,37 @@ public sealed partial class FfmpegSource(CameraSource config, ILogger logger) : 
         }
     }
 
-    private IEnumerable<string> InputArguments()
+    private IEnumerable<string> InputArguments(bool decoding = false)
     {
         yield return "-nostdin";
         yield return "-hide_banner";
         yield return "-loglevel";
         yield return "error";
+        if (decoding && Config.DecoderThreads is { } threads)
+        {
+            yield return "-threads";
+            yield return threads.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (decoding && Config.KeyframesOnly)
+        {
+            // The decoder skips every frame that is not a keyframe: most of the decoding cost is never paid.
+            yield return "-skip_frame";
+            yield return "nokey";
+        }
+
+        if (decoding && !Config.Url.Contains("://", StringComparison.Ordinal))
+        {
+            // A file read as a stream (demos, load tests): looped and paced like a live camera when asked.
+            if (Config.Loop)
+            {
+                yield return "-stream_loop";
+                yield return "-1";
+            }
+
+            if (Config.RealTime) yield return "-re";
+        }
+
         if (Config.Url.StartsWith("rtsp", StringComparison.OrdinalIgnoreCase))
         {
             yield return "-rtsp_transport";
@@ -228,7 +255,7 @@ public sealed partial class FfmpegSource(CameraSource config, ILogger logger) : 
     private async Task<(int Width, int Height)> ProbeAsync(CancellationToken cancellationToken)
     {
         var psi = new ProcessStartInfo(FfprobePath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in InputArguments().Where(a => a != "-nostdin")) psi.ArgumentList.Add(a);
+        foreach (var a in InputArguments(decoding: false).Where(a => a != "-nostdin")) psi.ArgumentList.Add(a);
         foreach (var a in new[] { "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0" }) psi.ArgumentList.Add(a);
         using var probe = Process.Start(psi) ?? throw new IOException($"cannot start {FfprobePath}");
         try

@@ -33,6 +33,9 @@ public sealed record DetectionOptions
 
     public float Overlap { get; init; } = 0.2f;
 
+    /// <summary><see cref="TilingMode.Tiled"/> without explicit sizes: native-size tiles only (one scale; the cheaper watching plan).</summary>
+    public bool NativeTilesOnly { get; init; }
+
     public bool FullFrame { get; init; } = true;
 
     public PerspectiveModel? Perspective { get; init; }

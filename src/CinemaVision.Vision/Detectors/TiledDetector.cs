@@ -80,6 +80,61 @@ public sealed class TiledDetector : IObjectDetector
         }
     }
 
+    /// <summary>
+    /// Detects on some tiles of the plan only: <paramref name="include"/> picks the tiles to look at (e.g. the full-frame
+    /// pass only every Nth time), and tiles whose pixels have not changed since <paramref name="reuse"/> last saw them
+    /// keep their previous detections instead of running the model again.
+    /// </summary>
+    public List<Detection> Detect(Mat bgr, Func<Tile, bool>? include, TileReuse? reuse, out TileRunStats stats)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        var size = new SizeI(bgr.Width, bgr.Height);
+        var plan = PlanFor(size);
+        var tiles = include is null ? plan.Tiles : plan.Tiles.Where(include).ToList();
+        reuse?.BeginFrame(bgr);
+        var run = new List<Tile>(tiles.Count);
+        var candidates = new List<TileDetection>(256);
+        int reused = 0;
+        foreach (var tile in tiles)
+        {
+            if (reuse?.Unchanged(tile) is { } previous)
+            {
+                candidates.AddRange(previous);
+                reused++;
+            }
+            else
+            {
+                run.Add(tile);
+            }
+        }
+
+        var fresh = new List<TileDetection>[run.Count];
+        void One(int i)
+        {
+            fresh[i] = [];
+            RunTile(bgr, run[i], size, fresh[i]);
+        }
+
+        if (run.Count <= 1 || _options.TileParallelism == 1)
+        {
+            for (int i = 0; i < run.Count; i++) One(i);
+        }
+        else
+        {
+            Parallel.For(0, run.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.TileParallelism }, One);
+        }
+
+        for (int i = 0; i < run.Count; i++)
+        {
+            candidates.AddRange(fresh[i]);
+            reuse?.Remember(run[i], fresh[i]);
+        }
+
+        reuse?.EndFrame();
+        stats = new TileRunStats(run.Count, reused);
+        return DetectionMerger.Merge(candidates, _options.Merge);
+    }
+
     private void RunTile(Mat bgr, Tile tile, SizeI frame, List<TileDetection> sink)
     {
         var buffers = _model.Rent();
@@ -116,7 +171,7 @@ public sealed class TiledDetector : IObjectDetector
             TilingMode.Full => TilingOptions.FullFrameOnly,
             TilingMode.Tiled => new TilingOptions
             {
-                TileSizes = o.TileSizes ?? [_model.InputSize.Width, 2 * _model.InputSize.Width],
+                TileSizes = o.TileSizes ?? (o.NativeTilesOnly ? [_model.InputSize.Width] : [_model.InputSize.Width, 2 * _model.InputSize.Width]),
                 Overlap = o.Overlap,
                 FullFrame = o.FullFrame,
                 RegionOfInterest = o.RegionOfInterest,

@@ -107,6 +107,14 @@ public sealed class SitesAndShowingsTests : IAsyncLifetime
 
         var agentShowings = await agent.GetFromJsonAsync<JsonElement>("/api/v1/agent/showings");
         Assert.Contains(agentShowings.EnumerateArray(), s => s.GetProperty("id").GetString() == "show-1");
+
+        // Agents poll the schedule cheaply: unchanged, it is a 304.
+        using var first = await agent.GetAsync("/api/v1/agent/showings");
+        var etag = first.Headers.ETag!;
+        using var again = new HttpRequestMessage(HttpMethod.Get, "/api/v1/agent/showings");
+        again.Headers.IfNoneMatch.Add(etag);
+        using var unchanged = await agent.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
     }
 
     [Fact]

@@ -54,14 +54,15 @@ internal static class OccupancyCommand
             var aud = read.Auditorium!;
             var cam = parse.GetValue(camera) is { } id ? aud.Cameras.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"--camera: no camera '{id}' in the auditorium (has {string.Join(", ", aud.Cameras.Select(c => c.Id))}).") : aud.Cameras[0];
             var showing = Enum.TryParse<ShowingState>(parse.GetValue(state), ignoreCase: true, out var s) ? s : throw new ArgumentException($"--state: unknown showing state '{parse.GetValue(state)}'.");
-            // The tool's defaults; the auditorium file's own pipeline section applies on top, as on the edge agent.
-            var defaults = CameraPipelineOptions.Default with { SeatsFrom = parse.GetValue(faces) ? ObjectClass.Face : ObjectClass.Person };
+            // The auditorium file's pipeline section, as on the edge agent; flags given here win over it.
+            var defaults = aud.Pipeline.Apply();
+            if (parse.GetValue(faces)) defaults = defaults with { SeatsFrom = ObjectClass.Face };
             if (parse.GetValue(aisleSeconds) is { } aisle)
             {
                 defaults = defaults with { Anomalies = defaults.Anomalies with { Aisle = defaults.Anomalies.Aisle with { MinDuration = TimeSpan.FromSeconds(aisle), EndGrace = TimeSpan.FromSeconds(Math.Min(5, aisle)) } } };
             }
 
-            using var analyzer = new CameraAnalyzer(aud, cam, new AnalyzerOptions(), defaults);
+            using var analyzer = new CameraAnalyzer(aud with { Pipeline = PipelineSettings.Empty }, cam, new AnalyzerOptions(), defaults);
 
             var start = parse.GetValue(startAt) ?? DateTimeOffset.UtcNow;
             var step = TimeSpan.FromSeconds(1 / Math.Max(0.1, parse.GetValue(fps)));
