@@ -24,6 +24,8 @@ public sealed class OnnxModelSession : IDisposable
     private readonly string[] _outputNames;
     private readonly long[][] _outputShapes;
     private readonly ConcurrentDictionary<SizeI, ConcurrentBag<InferenceBuffers>> _pools = new();
+    private readonly ConcurrentDictionary<SizeI, long> _lastUsed = new();
+    private long _clock;
     private readonly ConcurrentDictionary<SizeI, long[][]> _dynamicShapes = new();
     private readonly Letterbox.Convention _convention;
 
@@ -100,6 +102,8 @@ public sealed class OnnxModelSession : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            // A memory pattern is planned per input shape and kept: with free input sizes it would grow with every new size.
+            EnableMemoryPattern = !manifest.Input.DynamicSize,
         };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", threading.AllowSpinning ? "1" : "0");
 
@@ -203,10 +207,26 @@ public sealed class OnnxModelSession : IDisposable
             throw new ArgumentException($"Model '{Manifest.Name}' takes {InputSize} inputs only (asked for {inputSize}).", nameof(inputSize));
         }
 
+        _lastUsed[inputSize] = Interlocked.Increment(ref _clock);
         return _pools.GetOrAdd(inputSize, static _ => []).TryTake(out var b) ? b : new InferenceBuffers(this, inputSize);
     }
 
-    public void Return(InferenceBuffers buffers) => _pools.GetOrAdd(buffers.InputSize, static _ => []).Add(buffers);
+    /// <summary>Most input sizes whose buffers are kept: a camera uses a few; frames of ever-changing sizes (a folder of photos) must not hoard memory.</summary>
+    public const int MaxPooledSizes = 24;
+
+    public void Return(InferenceBuffers buffers)
+    {
+        _pools.GetOrAdd(buffers.InputSize, static _ => []).Add(buffers);
+        if (_pools.Count <= MaxPooledSizes) return;
+        // Release the buffers of the sizes used longest ago.
+        foreach (var size in _lastUsed.OrderBy(kv => kv.Value).Take(_pools.Count - MaxPooledSizes).Select(kv => kv.Key).ToList())
+        {
+            if (size == buffers.InputSize || !_pools.TryRemove(size, out var stale)) continue;
+            _lastUsed.TryRemove(size, out _);
+            _dynamicShapes.TryRemove(size, out _);
+            while (stale.TryTake(out var b)) b.Dispose();
+        }
+    }
 
     /// <summary>Letterboxes (or stretches) a region of a BGR frame into the buffers' input tensor, per the model's convention.</summary>
     public LetterboxTransform Prepare(InferenceBuffers buffers, Mat bgr, RectI region) =>

@@ -94,7 +94,27 @@ public sealed class TiledDetector : IObjectDetector
             : MathF.Min((float)_model.InputSize.Width / r.Width, (float)_model.InputSize.Height / r.Height);
         float pixels = r.Width * r.Height * scale * scale;
         if (pixels > _options.MaxInputPixels) scale *= MathF.Sqrt(_options.MaxInputPixels / pixels);
-        return new SizeI(Math.Max(16, (int)MathF.Round(r.Width * scale)), Math.Max(16, (int)MathF.Round(r.Height * scale)));
+        // Sizes are rounded up to a multiple of 32 (the region is padded, not stretched), so frames of nearly the same
+        // size share pooled buffers, and the deepest stride divides the input.
+        static int Align(float v) => Math.Max(32, ((int)MathF.Ceiling(v) + 31) / 32 * 32);
+        return new SizeI(Align(r.Width * scale), Align(r.Height * scale));
+    }
+
+    /// <summary>
+    /// Runs a plan made by the caller (such as perspective scale bands) and returns each tile's candidates after the
+    /// per-run suppression, unmerged. Boxes cut by an inner tile edge are left out when <paramref name="dropCut"/>:
+    /// a plan whose tiles overlap by a whole object sees every object whole in some tile.
+    /// </summary>
+    public List<Detection> DetectCandidates(Mat bgr, TilePlan plan, bool dropCut = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"Expected a BGR 8-bit image, got {bgr.Type()}.", nameof(bgr));
+        var size = new SizeI(bgr.Width, bgr.Height);
+        var sink = new List<TileDetection>(256);
+        Parallel.For(0, plan.Tiles.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Math.Min(_options.TileParallelism, plan.Tiles.Count)), CancellationToken = cancellationToken },
+            i => RunTile(bgr, plan.Tiles[i], size, sink));
+        return [.. sink.Where(t => !dropCut || !t.IsCut).Select(t => t.Detection)];
     }
 
     private void RunTile(Mat bgr, Tile tile, SizeI frame, List<TileDetection> sink)
