@@ -62,7 +62,7 @@ public enum FusionDrop
 /// One person, one count: fuses head, face and person evidence into heads (pure). A face becomes the head around it;
 /// a person box implies a head region at its top; candidates whose centres nearly coincide are one head. Thresholds
 /// depend on where a candidate is: inside a seat outline the seat is a prior and weaker evidence counts; outside seats
-/// (with a seat map) the strict threshold stays; with no seat map, one default. Where the perspective is known, a
+/// (with a seat map) the strict threshold stays; with no seat map, the picture is taken as seating. Where the perspective is known, a
 /// head whose size does not fit its row is dropped (a texture seen as a huge head, a fleck as a tiny one), and the
 /// threshold can be lowered for the small, blurred heads at the back. Static objects, seen as heads on the
 /// empty-hall reference too and not changed since, are suppressed. Masked regions count nowhere.
@@ -80,12 +80,12 @@ public static class AudienceFusion
         return BoxF.FromCenter(person.CenterX, person.Top + (0.55f * w), w, 1.1f * w);
     }
 
-    /// <summary>The head-model score that counts at a point: the seat prior inside a seat, strict in the aisles, the default without a seat map; lower where heads are expected small.</summary>
+    /// <summary>The head-model score that counts at a point: the seat prior inside a seat (and everywhere without a seat map), strict in the aisles; lower where heads are expected small.</summary>
     public static float ThresholdAt(PointF centre, AudienceScene scene, AudienceOptions options)
     {
         float t;
-        if (scene.Seats.Count == 0) t = options.HeadScore;
-        else t = InAny(scene.Seats, centre) ? options.SeatHeadScore : options.AisleHeadScore;
+        // Without a seat map the whole picture is taken as seating (an audience is what the camera is for).
+        t = scene.Seats.Count == 0 || InAny(scene.Seats, centre) ? options.SeatHeadScore : options.AisleHeadScore;
         if (options.SmallHeadScoreDrop > 0 && scene.Perspective is { } p)
         {
             float expected = p.ExpectedHeightAt(centre.Y);

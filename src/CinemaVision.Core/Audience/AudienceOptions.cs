@@ -45,11 +45,12 @@ public sealed record AudienceOptions
 
     // --- fusion ---
 
-    /// <summary>Head score that counts where there is no seat map (day one in a new auditorium).</summary>
-    public float HeadScore { get; init; } = 0.25f;
-
-    /// <summary>Inside a seat polygon the seat is a prior: weaker evidence counts. Overridable per auditorium, adjusted within bounds from spot counts.</summary>
-    public float SeatHeadScore { get; init; } = 0.2f;
+    /// <summary>
+    /// Inside a seat polygon the seat is a prior: weaker evidence counts. Without a seat map (day one in a new
+    /// auditorium, a camera tried before its seats are drawn) the whole picture is taken as seating and this applies
+    /// everywhere. Overridable per auditorium, adjusted within bounds from spot counts.
+    /// </summary>
+    public float SeatHeadScore { get; init; } = 0.25f;
 
     /// <summary>With a seat map, outside every seat (aisles, stage, walls) the strict threshold stays.</summary>
     public float AisleHeadScore { get; init; } = 0.45f;
@@ -90,7 +91,7 @@ public sealed record AudienceOptions
         if (MinScale <= 0 || MaxScale < MinScale || MaxScale > 4) yield return $"MinScale/MaxScale: need 0 < MinScale <= MaxScale <= 4 (were {MinScale}, {MaxScale}).";
         if (MaxHeadInputRatio <= 1) yield return $"MaxHeadInputRatio: must be above 1 (was {MaxHeadInputRatio}).";
         if (SurveyPixels < 50_000) yield return $"SurveyPixels: must be at least 50000 (was {SurveyPixels}).";
-        foreach (var (name, value) in new[] { ("HeadScore", HeadScore), ("SeatHeadScore", SeatHeadScore), ("AisleHeadScore", AisleHeadScore), ("FaceScore", FaceScore), ("PersonScore", PersonScore), ("PerspectiveFitScore", PerspectiveFitScore) })
+        foreach (var (name, value) in new[] { ("SeatHeadScore", SeatHeadScore), ("AisleHeadScore", AisleHeadScore), ("FaceScore", FaceScore), ("PersonScore", PersonScore), ("PerspectiveFitScore", PerspectiveFitScore) })
         {
             if (value is < 0 or > 1) yield return $"{name}: must be within 0..1 (was {value}).";
         }

@@ -106,18 +106,33 @@ public static class ScaleBandPlanner
             right = Math.Min(frame.Width, (int)MathF.Ceiling(right + objectWidth));
             int width = right - left;
             if (width <= 0) continue;
-            float inputPixels = width * rows.Height * band.Scale * band.Scale;
-            int pieces = Math.Max(1, (int)MathF.Ceiling(inputPixels / options.MaxTileInputPixels));
+            // Tiles no larger than MaxTileInputPixels in model input, overlapping by whole objects: a band taller than a
+            // square tile is split into rows, then each row as wide as the pixel budget allows.
             int overlap = (int)MathF.Ceiling(options.TileOverlapObjects * objectWidth);
-            int tileW = Math.Min(width, (int)MathF.Ceiling(((float)width + ((pieces - 1) * overlap)) / pieces));
-            float overlapRatio = tileW >= width ? 0 : Math.Clamp((float)overlap / tileW, 0, 0.9f);
-            foreach (int x in TilePlanner.Positions(left, right, tileW, overlapRatio, frame.Width))
+            int side = (int)(MathF.Sqrt(options.MaxTileInputPixels) / band.Scale);
+            var (tileH, ratioY) = Split(rows.Height, side, overlap);
+            int widest = (int)(options.MaxTileInputPixels / (tileH * band.Scale * band.Scale));
+            var (tileW, ratioX) = Split(width, widest, overlap);
+            foreach (int y in TilePlanner.Positions(rows.Y, rows.Bottom, tileH, ratioY, frame.Height))
             {
-                tiles.Add(new Tile(new RectI(x, rows.Y, tileW, rows.Height), band.Index, false, band.Index, band.Scale));
+                foreach (int x in TilePlanner.Positions(left, right, tileW, ratioX, frame.Width))
+                {
+                    tiles.Add(new Tile(new RectI(x, y, tileW, tileH), band.Index, false, band.Index, band.Scale));
+                }
             }
         }
 
         return new TilePlan(frame, tiles);
+    }
+
+    /// <summary>The tile length along one axis and its overlap ratio: one tile when the span fits, else as many equal tiles as needed.</summary>
+    private static (int Length, float Overlap) Split(int span, int maxLength, int overlap)
+    {
+        if (span <= maxLength) return (span, 0);
+        maxLength = Math.Max(maxLength, (2 * overlap) + 16);
+        int pieces = (int)MathF.Ceiling((float)(span - overlap) / (maxLength - overlap));
+        int length = Math.Min(span, (int)MathF.Ceiling(((float)span + ((pieces - 1) * overlap)) / pieces));
+        return (length, Math.Clamp((float)overlap / length, 0, 0.9f));
     }
 
     /// <summary>The columns the region of interest covers within a band of rows (its polygons' extents there).</summary>

@@ -1,3 +1,4 @@
+using CinemaVision.Server.Audience;
 using System.Threading.RateLimiting;
 using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
@@ -40,6 +41,7 @@ public static class ServerExtensions
         services.AddCinemaVisionAuth();
         services.AddIngest();
         services.AddAlerting(builder.Configuration);
+        services.AddAudience();
         return builder;
     }
 
@@ -159,6 +161,7 @@ public static class ServerExtensions
         app.MapCinemaVisionIngest();
         app.MapAlertingEndpoints();
         app.MapSiteEndpoints();
+        app.MapAudienceEndpoints();
         return app;
     }
 

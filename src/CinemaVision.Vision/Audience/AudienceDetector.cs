@@ -253,7 +253,7 @@ public sealed class AudienceDetector : IObjectDetector
 
     private static float LowestHeadScore(AudienceOptions o)
     {
-        float lowest = MathF.Min(o.HeadScore, MathF.Min(o.SeatHeadScore, o.AisleHeadScore)) - o.SmallHeadScoreDrop;
+        float lowest = MathF.Min(o.SeatHeadScore, o.AisleHeadScore) - o.SmallHeadScoreDrop;
         return MathF.Max(0.05f, lowest);
     }
 

@@ -14,7 +14,7 @@ namespace CinemaVision.Tools.Commands;
 internal sealed class AudienceArguments
 {
     public Option<string?> HeadModel { get; } = new("--head-model") { Description = "Head model of the audience pipeline (default lffd_head; 'none' turns it off)." };
-    public Option<string[]> Settings { get; } = new("--audience-option") { Description = "Override one audience setting, NAME=VALUE (repeatable), e.g. HeadScore=0.3 or TargetHeadPixels=40 (see AudienceOptions).", AllowMultipleArgumentsPerToken = false };
+    public Option<string[]> Settings { get; } = new("--audience-option") { Description = "Override one audience setting, NAME=VALUE (repeatable), e.g. SeatHeadScore=0.3 or TargetHeadPixels=40 (see AudienceOptions).", AllowMultipleArgumentsPerToken = false };
     public Option<string?> Empty { get; } = new("--empty") { Description = "Picture of the empty hall: the empty-hall reference of an audience+empty configuration." };
 
     public void AddTo(Command command)
