@@ -39,6 +39,23 @@ public sealed record AudienceScene
 
     /// <summary>Heads the detector finds on the empty-hall reference (aligned to this frame): static objects.</summary>
     public IReadOnlyList<BoxF> ReferenceHeads { get; init; } = [];
+
+    /// <summary>
+    /// A camera's scene from its seat map: seat outlines, masks, and the head perspective (the given person-height
+    /// references scaled to heads, else per seat row the seat spacing times <see cref="AudienceOptions.HeadHeightPerSeatWidth"/>).
+    /// </summary>
+    public static AudienceScene Of(Auditoriums.CameraView view, AudienceOptions options)
+    {
+        PerspectiveModel? perspective = view.Perspective is { Count: >= 2 } given
+            ? new PerspectiveModel(given.Select(p => (p.Row, p.Height * options.HeadHeightPerSeatWidth / PerspectiveModel.DefaultPersonHeightPerSeatWidth)), minimumHeight: 4)
+            : PerspectiveModel.FromSeatMap(view, options.HeadHeightPerSeatWidth) is { } fromSeats ? new PerspectiveModel(fromSeats.References, minimumHeight: 4) : null;
+        return new AudienceScene
+        {
+            Perspective = perspective,
+            Seats = [.. view.Seats.Select(s => s.Polygon)],
+            Masks = [.. view.Masks.Select(m => m.Polygon)],
+        };
+    }
 }
 
 /// <summary>One counted person: the head box, the best evidence's score and kind, and how many candidates agreed.</summary>
@@ -81,11 +98,11 @@ public static class AudienceFusion
     }
 
     /// <summary>The head-model score that counts at a point: the seat prior inside a seat (and everywhere without a seat map), strict in the aisles; lower where heads are expected small.</summary>
-    public static float ThresholdAt(PointF centre, AudienceScene scene, AudienceOptions options)
+    public static float ThresholdAt(PointF centre, AudienceScene scene, AudienceOptions options, DetectionThresholds scores)
     {
-        float t;
-        // Without a seat map the whole picture is taken as seating (an audience is what the camera is for).
-        t = scene.Seats.Count == 0 || InAny(scene.Seats, centre) ? options.SeatHeadScore : options.AisleHeadScore;
+        // Without a seat map the whole picture is taken as seating (an audience is what the camera is for). A head is
+        // in a seat as the seat assigner sees it: its anchor below the head (shoulders) lies in the outline.
+        float t = scene.Seats.Count == 0 || InAny(scene.Seats, SeatAnchor(centre, scene)) ? scores.SeatedHead : scores.Head;
         if (options.SmallHeadScoreDrop > 0 && scene.Perspective is { } p)
         {
             float expected = p.ExpectedHeightAt(centre.Y);
@@ -96,14 +113,14 @@ public static class AudienceFusion
         return MathF.Max(0.01f, t);
     }
 
-    public static List<FusedHead> Fuse(IReadOnlyList<HeadCandidate> candidates, AudienceScene scene, AudienceOptions options, List<FusionDrop>? trace = null)
+    public static List<FusedHead> Fuse(IReadOnlyList<HeadCandidate> candidates, AudienceScene scene, AudienceOptions options, DetectionThresholds scores, List<FusionDrop>? trace = null)
     {
         trace?.Clear();
         var survivors = new List<(BoxF Box, float Score, HeadEvidence Evidence, int Index)>(candidates.Count);
         for (int i = 0; i < candidates.Count; i++)
         {
             var c = candidates[i];
-            var drop = Screen(c, scene, options, out var box);
+            var drop = Screen(c, scene, options, scores, out var box);
             trace?.Add(drop);
             if (drop == FusionDrop.Kept) survivors.Add((box, c.Detection.Score, c.Evidence, i));
         }
@@ -133,7 +150,7 @@ public static class AudienceFusion
         return kept;
     }
 
-    private static FusionDrop Screen(in HeadCandidate c, AudienceScene scene, AudienceOptions options, out BoxF box)
+    private static FusionDrop Screen(in HeadCandidate c, AudienceScene scene, AudienceOptions options, DetectionThresholds scores, out BoxF box)
     {
         var d = c.Detection;
         box = c.Evidence switch
@@ -152,14 +169,27 @@ public static class AudienceFusion
 
         float threshold = c.Evidence switch
         {
-            HeadEvidence.Face => options.FaceScore,
-            HeadEvidence.Person => options.PersonScore,
-            _ => ThresholdAt(centre, scene, options),
+            HeadEvidence.Face => scores.Face,
+            HeadEvidence.Person => scores.Person,
+            _ => ThresholdAt(centre, scene, options, scores),
         };
         if (d.Score < threshold) return FusionDrop.BelowThreshold;
         if (IsStatic(box, c.ReferenceChange, scene, options)) return FusionDrop.Static;
         return FusionDrop.Kept;
     }
+
+    /// <summary>The seat anchor of a head centred at <paramref name="centre"/> (the same point <see cref="Seating.SeatAssigner"/> uses).</summary>
+    private static PointF SeatAnchor(PointF centre, AudienceScene scene)
+    {
+        float h = scene.Perspective?.ExpectedHeightAt(centre.Y) ?? 0;
+        return Seating.SeatAssigner.Anchor(new Detection(BoxF.FromCenter(centre.X, centre.Y, h, h), 0, 1, ObjectClass.Head), DefaultAssignment);
+    }
+
+    private static readonly Seating.SeatAssignmentOptions DefaultAssignment = new();
+
+    /// <summary>The lowest head score any place can count from: what the head model must keep.</summary>
+    public static float LowestHeadScore(AudienceOptions options, DetectionThresholds scores) =>
+        MathF.Max(0.01f, MathF.Min(scores.SeatedHead, scores.Head) - options.SmallHeadScoreDrop);
 
     /// <summary>Seen as a head on the empty-hall reference too, and its patch has not changed since: a coat, a sign, a pattern.</summary>
     public static bool IsStatic(in BoxF box, float referenceChange, AudienceScene scene, AudienceOptions options)

@@ -4,6 +4,7 @@ using CinemaVision.Core.Cameras;
 using CinemaVision.Core.Detections;
 using CinemaVision.Core.Frames;
 using CinemaVision.Core.Geometry;
+using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Tiling;
 using CinemaVision.Vision.Detectors;
 using CinemaVision.Vision.Frames;
@@ -11,6 +12,27 @@ using CinemaVision.Vision.Models;
 using OpenCvSharp;
 
 namespace CinemaVision.Vision.Audience;
+
+/// <summary>
+/// Which models the audience pipeline runs (a camera setting, not a threshold). The head model is on by default (the
+/// only one shipped is <c>lffd_head</c>; read its provenance in models/README.md); "none" turns it off, after which
+/// only face and person evidence count.
+/// </summary>
+public sealed record AudienceModels
+{
+    public static AudienceModels Default { get; } = new();
+
+    /// <summary>The head model (a models.json name), or "none".</summary>
+    public string HeadModel { get; init; } = "lffd_head";
+
+    /// <summary>A face model whose faces confirm or add heads (a camera at the screen end sees faces); null = none.</summary>
+    public string? FaceModel { get; init; }
+
+    /// <summary>A person model whose boxes imply a head region; null = none.</summary>
+    public string? PersonModel { get; init; }
+
+    public bool HeadModelOff => string.IsNullOrWhiteSpace(HeadModel) || string.Equals(HeadModel, "none", StringComparison.OrdinalIgnoreCase);
+}
 
 /// <summary>What one audience pass saw and how long each part took.</summary>
 public sealed record AudienceResult(
@@ -48,6 +70,7 @@ public sealed record AudienceResult(
 public sealed class AudienceDetector : IObjectDetector
 {
     private readonly AudienceOptions _options;
+    private readonly DetectionThresholds _scores;
     private readonly TiledDetector? _heads;
     private readonly TiledDetector? _faces;
     private readonly TiledDetector? _people;
@@ -58,13 +81,18 @@ public sealed class AudienceDetector : IObjectDetector
     private SizeI _learnedFor;
     private EmptyHallReference? _reference;
 
+    /// <param name="models">Which models run (default: the head model only).</param>
+    /// <param name="pipeline">The camera's options: the <c>Audience</c> section and the head, face and person scores.</param>
     /// <param name="scene">Seats, masks and (from the seat map) perspective of the camera; null = none yet (day one).</param>
     /// <param name="keepPerspective">A camera keeps the perspective it fitted for later frames; a folder of unrelated images (evaluation) fits one per image.</param>
-    public AudienceDetector(AudienceOptions? options = null, AudienceScene? scene = null, bool keepPerspective = true, ModelCatalog? catalog = null, int threads = 0)
+    public AudienceDetector(AudienceModels? models = null, CameraPipelineOptions? pipeline = null, AudienceScene? scene = null, bool keepPerspective = true, ModelCatalog? catalog = null, int threads = 0)
     {
-        _options = options ?? new AudienceOptions();
-        var problems = _options.Validate().ToList();
-        if (problems.Count > 0) throw new ArgumentException("Invalid audience options: " + string.Join(" ", problems), nameof(options));
+        models ??= AudienceModels.Default;
+        pipeline ??= CameraPipelineOptions.Default;
+        _options = pipeline.Audience;
+        _scores = pipeline.Scores;
+        var problems = _options.Validate("audience.").Concat(_scores.Validate("scores.")).ToList();
+        if (problems.Count > 0) throw new ArgumentException("Invalid audience options: " + string.Join(" ", problems), nameof(pipeline));
         _scene = scene ?? AudienceScene.Empty;
         _keepPerspective = keepPerspective;
         _ownsDetectors = true;
@@ -72,35 +100,35 @@ public sealed class AudienceDetector : IObjectDetector
         var lowMerge = DetectionOptions.DefaultMerge with { DefaultScoreThreshold = 0.1f, ScoreThresholds = new Dictionary<ObjectClass, float>() };
         try
         {
-            if (!_options.HeadModelOff)
+            if (!models.HeadModelOff)
             {
                 _heads = DetectorFactory.Create(new DetectionOptions
                 {
-                    Model = _options.HeadModel,
+                    Model = models.HeadModel,
                     Tiling = TilingMode.Full,
-                    Merge = lowMerge with { DefaultScoreThreshold = MathF.Min(0.1f, LowestHeadScore(_options)) },
+                    Merge = lowMerge with { DefaultScoreThreshold = MathF.Min(0.1f, AudienceFusion.LowestHeadScore(_options, _scores)) },
                     MaxObjectInputPixels = _options.MaxHeadInputRatio * _options.TargetHeadPixels,
                     TileParallelism = parallel,
                 }, catalog);
                 if (!_heads.Info.Gives(ObjectClass.Head))
                 {
-                    throw new ModelAssetException(_options.HeadModel, $"is configured as the head model but gives {string.Join(", ", _heads.Info.Classes)}, not heads");
+                    throw new ModelAssetException(models.HeadModel, $"is configured as the head model but gives {string.Join(", ", _heads.Info.Classes)}, not heads");
                 }
             }
 
-            if (_options.FaceModel is { } face)
+            if (models.FaceModel is { } face)
             {
-                _faces = DetectorFactory.Create(new DetectionOptions { Model = face, Tiling = TilingMode.Tiled, Merge = lowMerge with { DefaultScoreThreshold = _options.FaceScore, ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Face] = _options.FaceScore } }, TileParallelism = parallel }, catalog);
+                _faces = DetectorFactory.Create(new DetectionOptions { Model = face, Tiling = TilingMode.Tiled, Merge = lowMerge with { DefaultScoreThreshold = _scores.Face, ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Face] = _scores.Face } }, TileParallelism = parallel }, catalog);
             }
 
-            if (_options.PersonModel is { } person)
+            if (models.PersonModel is { } person)
             {
-                _people = DetectorFactory.Create(new DetectionOptions { Model = person, Tiling = TilingMode.Tiled, Merge = DetectionOptions.DefaultMerge with { ScoreThresholds = new Dictionary<ObjectClass, float>(DetectionOptions.DefaultMerge.ScoreThresholds) { [ObjectClass.Person] = _options.PersonScore } }, TileParallelism = parallel }, catalog);
+                _people = DetectorFactory.Create(new DetectionOptions { Model = person, Tiling = TilingMode.Tiled, Merge = DetectionOptions.DefaultMerge with { ScoreThresholds = new Dictionary<ObjectClass, float>(DetectionOptions.DefaultMerge.ScoreThresholds) { [ObjectClass.Person] = _scores.Person } }, TileParallelism = parallel }, catalog);
             }
 
             if (_heads is null && _faces is null && _people is null)
             {
-                throw new ArgumentException("The audience pipeline has no model: the head model is off and no face or person model is set.", nameof(options));
+                throw new ArgumentException("The audience pipeline has no model: the head model is off and no face or person model is set.", nameof(models));
             }
         }
         catch
@@ -146,7 +174,7 @@ public sealed class AudienceDetector : IObjectDetector
                 found.AddRange(_heads.DetectCandidates(image, new TilePlan(size, [new Tile(whole, -1, false, -1, scale)]), dropCut: false));
             }
 
-            var threshold = LowestHeadScore(_options);
+            var threshold = AudienceFusion.LowestHeadScore(_options, _scores);
             heads.AddRange(found.Where(d => d.Score >= threshold).Select(d => d.Box));
         }
 
@@ -156,9 +184,10 @@ public sealed class AudienceDetector : IObjectDetector
     }
 
     public IReadOnlyList<Detection> Detect(IFrame frame, CancellationToken cancellationToken = default) =>
-        Analyse(MatFrame.MatOf(frame), cancellationToken).HeadDetections;
+        Analyse(MatFrame.MatOf(frame), null, cancellationToken).HeadDetections;
 
-    public AudienceResult Analyse(Mat bgr, CancellationToken cancellationToken = default)
+    /// <param name="fuseAt">Fuse at these scores instead of the counting ones (a camera pipeline takes heads down to its floor and decides itself).</param>
+    public AudienceResult Analyse(Mat bgr, DetectionThresholds? fuseAt = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(bgr);
         if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"Expected a BGR 8-bit image, got {bgr.Type()}.", nameof(bgr));
@@ -238,7 +267,7 @@ public sealed class AudienceDetector : IObjectDetector
             }
         }
 
-        var heads = AudienceFusion.Fuse(candidates, scene, _options);
+        var heads = AudienceFusion.Fuse(candidates, scene, _options, fuseAt ?? _scores);
         return new AudienceResult(heads, candidates, perspective, fitted, lighting, tiles, surveyMs, bandsMs, total.Elapsed.TotalMilliseconds);
     }
 
@@ -250,12 +279,6 @@ public sealed class AudienceDetector : IObjectDetector
 
     private static RegionOfInterest? RegionOfInterestOf(AudienceScene scene) =>
         scene.Seats.Count > 0 ? new RegionOfInterest(scene.Seats) : null;
-
-    private static float LowestHeadScore(AudienceOptions o)
-    {
-        float lowest = MathF.Min(o.SeatHeadScore, o.AisleHeadScore) - o.SmallHeadScoreDrop;
-        return MathF.Max(0.05f, lowest);
-    }
 
     public void Dispose()
     {

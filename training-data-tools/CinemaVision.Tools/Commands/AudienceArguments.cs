@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Reflection;
-using CinemaVision.Core.Audience;
+using System.Text.Json.Nodes;
+using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Detections;
 using CinemaVision.Core.Geometry;
 using CinemaVision.Vision.Audience;
@@ -14,7 +14,7 @@ namespace CinemaVision.Tools.Commands;
 internal sealed class AudienceArguments
 {
     public Option<string?> HeadModel { get; } = new("--head-model") { Description = "Head model of the audience pipeline (default lffd_head; 'none' turns it off)." };
-    public Option<string[]> Settings { get; } = new("--audience-option") { Description = "Override one audience setting, NAME=VALUE (repeatable), e.g. SeatHeadScore=0.3 or TargetHeadPixels=40 (see AudienceOptions).", AllowMultipleArgumentsPerToken = false };
+    public Option<string[]> Settings { get; } = new("--setting") { Description = "Override one pipeline setting, KEY=VALUE, as in an auditorium file's pipeline section (repeatable), e.g. scores.seatedHead=0.3 or audience.targetHeadPixels=48.", AllowMultipleArgumentsPerToken = false };
     public Option<string?> Empty { get; } = new("--empty") { Description = "Picture of the empty hall: the empty-hall reference of an audience+empty configuration." };
 
     public void AddTo(Command command)
@@ -24,53 +24,58 @@ internal sealed class AudienceArguments
         command.Options.Add(Empty);
     }
 
-    /// <summary>The options: defaults, then --head-model, then each --audience-option, then the configuration's extras (+face, +person).</summary>
-    public AudienceOptions Build(ParseResult parse, IEnumerable<string>? extras = null)
+    /// <summary>The models (defaults, --head-model, then the configuration's extras: +face, +person).</summary>
+    public AudienceModels Models(ParseResult parse, IEnumerable<string>? extras = null)
     {
-        var options = new AudienceOptions();
-        if (parse.GetValue(HeadModel) is { } head) options = options with { HeadModel = head };
-        foreach (var setting in parse.GetValue(Settings) ?? []) options = Apply(options, setting);
+        var models = AudienceModels.Default;
+        if (parse.GetValue(HeadModel) is { } head) models = models with { HeadModel = head };
         foreach (var extra in extras ?? [])
         {
-            options = extra switch
+            models = extra switch
             {
-                "face" => options with { FaceModel = options.FaceModel ?? "ultraface_rfb_640" },
-                "person" => options with { PersonModel = options.PersonModel ?? "yolox_nano_coco_416" },
-                "empty" => options,
+                "face" => models with { FaceModel = models.FaceModel ?? "ultraface_rfb_640" },
+                "person" => models with { PersonModel = models.PersonModel ?? "yolox_nano_coco_416" },
+                "empty" => models,
                 _ => throw new ArgumentException($"Unknown audience configuration part '+{extra}' (known: +face, +person, +empty)."),
             };
         }
 
-        return options;
+        return models;
     }
 
-    /// <summary>Sets one <see cref="AudienceOptions"/> property by name (case-insensitive), naming the known ones when it is not one.</summary>
-    public static AudienceOptions Apply(AudienceOptions options, string setting)
+    /// <summary>The pipeline options: the product defaults with each --setting applied (validated as in an auditorium file).</summary>
+    public CameraPipelineOptions Pipeline(ParseResult parse, CameraPipelineOptions? defaults = null)
     {
-        int eq = setting.IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0) throw new ArgumentException($"--audience-option must be NAME=VALUE (was '{setting}').");
-        var name = setting[..eq].Trim();
-        var text = setting[(eq + 1)..].Trim();
-        var properties = typeof(AudienceOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
-        var property = properties.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"--audience-option: unknown setting '{name}' (known: {string.Join(", ", properties.Select(p => p.Name))}).");
-        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        object? value;
-        try
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var setting in parse.GetValue(Settings) ?? [])
         {
-            value = text.Length == 0 || text.Equals("null", StringComparison.OrdinalIgnoreCase) ? null
-                : type == typeof(string) ? text
-                : Convert.ChangeType(text, type, CultureInfo.InvariantCulture);
-        }
-        catch (FormatException)
-        {
-            throw new ArgumentException($"--audience-option {name}: '{text}' is not a {type.Name}.");
+            int eq = setting.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                problems.Add($"--setting must be KEY=VALUE (was '{setting}')");
+                continue;
+            }
+
+            var key = setting[..eq].Trim();
+            var text = setting[(eq + 1)..].Trim();
+            if (PipelineSettingCatalog.Find(key) is not { } known)
+            {
+                problems.Add($"--setting: unknown key '{key}' (known: {string.Join(", ", PipelineSettingCatalog.All.Select(k => k.Key))})");
+                continue;
+            }
+
+            JsonNode node = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? JsonValue.Create(d)
+                : bool.TryParse(text, out var b) ? JsonValue.Create(b)
+                : JsonValue.Create(text);
+            if (known.Read(node, out var value, out var error)) values[key] = value;
+            else problems.Add($"--setting {key}: {error}");
         }
 
-        var copy = options with { };
-        property.SetValue(copy, value);
-        var problems = copy.Validate().ToList();
-        return problems.Count == 0 ? copy : throw new ArgumentException($"--audience-option {name}: {string.Join(" ", problems)}");
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
+        var options = new PipelineSettings(values).Apply(defaults);
+        var invalid = options.Validate().ToList();
+        return invalid.Count == 0 ? options : throw new ArgumentException("--setting: " + string.Join(" ", invalid));
     }
 }
 
@@ -100,7 +105,7 @@ internal sealed class EvalDetector : IDisposable
         if (!IsAudience(name)) return new EvalDetector(DetectorFactory.Create(tiledOptions), null);
         var extras = name.Split('+').Skip(1).Select(e => e.Trim().ToLowerInvariant()).ToList();
         // Evaluation images are unrelated stills: each gets its own perspective (a camera keeps one).
-        var detector = new AudienceDetector(audience.Build(parse, extras), keepPerspective: false);
+        var detector = new AudienceDetector(audience.Models(parse, extras), audience.Pipeline(parse), keepPerspective: false);
         try
         {
             if (extras.Contains("empty"))
