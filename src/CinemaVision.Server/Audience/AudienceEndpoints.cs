@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using CinemaVision.Core.Audience;
+using CinemaVision.Core.Detections;
 using CinemaVision.Core.Events;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Evidence;
@@ -168,7 +169,7 @@ public static partial class AudienceEndpoints
     }
 
     /// <summary>The product default seat-prior threshold an auditorium starts from.</summary>
-    public static float DefaultSeatPrior => new AudienceOptions().SeatHeadScore;
+    public static float DefaultSeatPrior => DetectionThresholds.Default.SeatedHead;
 
     private static SeatPriorAdjustment? Calibrate(string siteId, string auditoriumId, SpotCountStore store, AuditLog audit, DateTimeOffset now)
     {

@@ -158,3 +158,28 @@ public sealed class SpotCountStore(StateDatabase db)
 
     internal static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>
+/// Serves an auditorium's seat-prior threshold adjusted from spot counts to its agents: written into the file's
+/// <c>pipeline.scores.seatedHead</c> as the agents pull it (the stored file, the installer's, is left as it was), so the
+/// agents apply it through the one options record like any per-auditorium override.
+/// </summary>
+public static class SeatPriorOverlay
+{
+    public static IReadOnlyList<Sites.AuditoriumConfig> Apply(IReadOnlyList<Sites.AuditoriumConfig> configs, IReadOnlyList<SeatPriorThreshold> thresholds)
+    {
+        if (thresholds.Count == 0) return configs;
+        return [.. configs.Select(c => thresholds.FirstOrDefault(t => t.AuditoriumId == c.AuditoriumId) is { } t ? c with { Body = Overlay(c.Body, t.Threshold), ETag = c.ETag + Invariant($"/{t.Threshold:0.###}") } : c)];
+    }
+
+    public static string Overlay(string body, float threshold)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        if (root["pipeline"] is not System.Text.Json.Nodes.JsonObject pipeline) root["pipeline"] = pipeline = [];
+        if (pipeline["scores"] is not System.Text.Json.Nodes.JsonObject scores) pipeline["scores"] = scores = [];
+        scores["seatedHead"] = Math.Round(threshold, 3);
+        return root.ToJsonString();
+    }
+
+    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

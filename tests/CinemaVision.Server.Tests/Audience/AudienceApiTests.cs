@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CinemaVision.Core.Events;
 using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Storage;
 using CinemaVision.Server.Tests.Infrastructure;
@@ -168,6 +169,16 @@ public sealed class AudienceApiTests : IAsyncLifetime
         Assert.Single(accuracy.GetProperty("days").EnumerateArray());
 
         Assert.Equal(3, (await manager.GetFromJsonAsync<JsonElement>(SpotCounts)).GetArrayLength());
+
+        // The agents get the adjusted threshold inside the auditorium file's pipeline section.
+        using (var admin = await _server.AdminClientAsync())
+        using (var saved = await admin.PutAsync("/api/v1/sites/site-a/auditoriums/aud-1", new StringContent("""{ "siteId": "site-a", "auditoriumId": "aud-1", "cameras": [ { "id": "cam-1", "reference": { "width": 640, "height": 480 }, "seats": [] } ] }""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        }
+
+        var config = await agent.GetFromJsonAsync<JsonElement>("/api/v1/agent/config");
+        Assert.Equal(to, config.GetProperty("auditoriums")[0].GetProperty("pipeline").GetProperty("scores").GetProperty("seatedHead").GetSingle(), 3);
         Assert.Contains(Audit(), a => a.Action == "seat-prior.adjusted" && a.Subject == "site-a/aud-1");
         Assert.Equal(3, Audit().Count(a => a.Action == "spot-count.add" && a.Actor == "usher"));
     }
