@@ -10,6 +10,7 @@ root.Subcommands.Add(DetectCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(OccupancyCommand.Create());
+root.Subcommands.Add(CalibrateCommand.Create());
 root.Subcommands.Add(TrackCommand.Create());
 root.Subcommands.Add(ProbeCommand.Create());
 

@@ -57,6 +57,12 @@ public sealed record AudienceOptions
     /// <summary>...and is suppressed when its patch changed less than this against the reference (0 = identical, 1 = unrelated).</summary>
     public float StaticMaxChange { get; init; } = 0.25f;
 
+    /// <summary>
+    /// On a camera whose masks have not been drawn, find the text burnt in along the picture's top and bottom edges
+    /// (clock, camera name) and ignore heads there: the head model boxes glyphs at low thresholds.
+    /// </summary>
+    public bool MaskBurntInText { get; init; } = true;
+
     /// <summary>A seat whose appearance changed at least this much against its empty self has something on it (a person or an object).</summary>
     public float SeatChanged { get; init; } = 0.35f;
 

@@ -21,8 +21,11 @@ public sealed record LightingMeasurements(double Brightness, double Colourfulnes
 
 public sealed record LightingOptions
 {
-    /// <summary>Below this mean chroma the picture is grey: infrared mode.</summary>
-    public double GreyBelowColourfulness { get; init; } = 3.0;
+    /// <summary>
+    /// Below this mean chroma, in percent of the mean lightness, the picture is grey: infrared mode. Relative, because
+    /// a dark colour picture has little chroma too (a lit classroom measured 6.7 %, the same darkened 9.3 %, grey 0).
+    /// </summary>
+    public double GreyBelowRelativeChroma { get; init; } = 1.5;
 
     /// <summary>Below this mean luma a colour picture is dim.</summary>
     public double DimBelowBrightness { get; init; } = 70;
@@ -43,7 +46,7 @@ public static class LightingClassifier
     public static LightingMode Classify(LightingMeasurements m, LightingOptions? options = null)
     {
         options ??= DefaultOptions;
-        if (m.Colourfulness < options.GreyBelowColourfulness) return LightingMode.Infrared;
+        if (m.Colourfulness * 100 / Math.Max(m.Brightness, 20) < options.GreyBelowRelativeChroma) return LightingMode.Infrared;
         return m.Brightness < options.DimBelowBrightness || m.Contrast < options.DimBelowContrast ? LightingMode.Dim : LightingMode.Colour;
     }
 

@@ -209,6 +209,7 @@ public static class PipelineSettingCatalog
         Number("audience.maxSizeRatio", 1, 20, "a head larger than this multiple of the expected size is dropped", (o, v) => o with { Audience = o.Audience with { MaxSizeRatio = (float)v } }),
         Number("audience.duplicateDistance", 0.05, 1, "heads whose centres are closer than this share of their size are one", (o, v) => o with { Audience = o.Audience with { DuplicateDistance = (float)v } }),
         Number("audience.staticMaxChange", 0, 1, "a head also on the empty hall and changed less than this is static", (o, v) => o with { Audience = o.Audience with { StaticMaxChange = (float)v } }),
+        new("audience.maskBurntInText", "ignore heads on text found along the picture's edges when no masks are drawn", 0, 1, SettingKind.Flag, (o, v) => o with { Audience = o.Audience with { MaskBurntInText = v != 0 } }),
         Number("audience.seatChanged", 0.01, 1, "a seat changed this much against the empty hall has something on it", (o, v) => o with { Audience = o.Audience with { SeatChanged = (float)v } }),
 
         Seconds("cadence.occupancyPeriodSeconds", 1, 3600, "a full occupancy pass at least this often", (o, v) => o with { Cadence = o.Cadence with { OccupancyPeriod = v } }),

@@ -80,6 +80,10 @@ public sealed class AudienceDetector : IObjectDetector
     private PerspectiveModel? _learned;
     private SizeI _learnedFor;
     private EmptyHallReference? _reference;
+    private (SizeI Size, int Age, IReadOnlyList<IReadOnlyList<PointF>> Masks) _textMasks;
+
+    /// <summary>A camera re-reads its burnt-in text this often (in analyses); it does not move.</summary>
+    private const int TextMaskRefresh = 50;
 
     /// <param name="models">Which models run (default: the head model only).</param>
     /// <param name="pipeline">The camera's options: the <c>Audience</c> section and the head, face and person scores.</param>
@@ -194,6 +198,7 @@ public sealed class AudienceDetector : IObjectDetector
         var total = Stopwatch.StartNew();
         var size = new SizeI(bgr.Width, bgr.Height);
         var lighting = LightingClassifier.Classify(LightingProbe.Measure(bgr));
+        var masks = TextMasks(bgr, size);
         using var normalised = ContrastNormaliser.ForDetection(bgr, lighting);
         var image = normalised ?? bgr;
 
@@ -212,7 +217,7 @@ public sealed class AudienceDetector : IObjectDetector
                 var plan = new TilePlan(size, [new Tile(new RectI(0, 0, size.Width, size.Height), -1, false, -1, scale)]);
                 survey = _heads.DetectCandidates(image, plan, dropCut: false, cancellationToken);
                 tiles++;
-                var confident = survey.Where(d => d.Score >= _options.PerspectiveFitScore && !InMask(d.Box)).Select(d => d.Box).ToList();
+                var confident = survey.Where(d => d.Score >= _options.PerspectiveFitScore && !InMask(d.Box, masks)).Select(d => d.Box).ToList();
                 perspective = PerspectiveEstimator.Fit(confident);
                 fitted = perspective is not null;
                 if (fitted && _keepPerspective)
@@ -256,7 +261,7 @@ public sealed class AudienceDetector : IObjectDetector
             candidates.AddRange(_people.Detect(image, cancellationToken).Where(d => d.Class == ObjectClass.Person).Select(d => new HeadCandidate(d, HeadEvidence.Person)));
         }
 
-        var scene = _scene with { Perspective = perspective };
+        var scene = _scene with { Perspective = perspective, Masks = masks };
         if (_reference is not null)
         {
             using var aligned = _reference.AlignTo(bgr, lighting);
@@ -271,10 +276,24 @@ public sealed class AudienceDetector : IObjectDetector
         return new AudienceResult(heads, candidates, perspective, fitted, lighting, tiles, surveyMs, bandsMs, total.Elapsed.TotalMilliseconds);
     }
 
-    private bool InMask(in BoxF box)
+    private static bool InMask(in BoxF box, IReadOnlyList<IReadOnlyList<PointF>> masks)
     {
         var c = new PointF(box.CenterX, box.CenterY);
-        return _scene.Masks.Any(m => m.Count >= 3 && Polygons.Contains(m, c));
+        return masks.Any(m => m.Count >= 3 && Polygons.Contains(m, c));
+    }
+
+    /// <summary>
+    /// The camera's masks: the installer's, else (when <see cref="AudienceOptions.MaskBurntInText"/>) the text found
+    /// burnt in along the picture's edges, re-read every <see cref="TextMaskRefresh"/> analyses (every frame for
+    /// unrelated stills).
+    /// </summary>
+    private IReadOnlyList<IReadOnlyList<PointF>> TextMasks(Mat bgr, SizeI size)
+    {
+        if (_scene.Masks.Count > 0 || !_options.MaskBurntInText) return _scene.Masks;
+        if (_keepPerspective && _textMasks.Size == size && _textMasks.Age++ < TextMaskRefresh) return _textMasks.Masks;
+        IReadOnlyList<IReadOnlyList<PointF>> found = [.. StaticTextFinder.FindAtEdges(bgr).Select(StaticTextFinder.Polygon)];
+        _textMasks = (size, 0, found);
+        return found;
     }
 
     private static RegionOfInterest? RegionOfInterestOf(AudienceScene scene) =>

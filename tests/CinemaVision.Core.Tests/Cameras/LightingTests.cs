@@ -9,7 +9,8 @@ public class LightingTests
     [InlineData(40, 10, 30, LightingMode.Dim)]      // house lights down
     [InlineData(120, 9, 20, LightingMode.Dim)]      // bright but flat
     [InlineData(150, 1.0, 50, LightingMode.Infrared)] // grey beats bright
-    [InlineData(30, 0.5, 15, LightingMode.Infrared)]
+    [InlineData(30, 0.3, 15, LightingMode.Infrared)]
+    [InlineData(36, 3.4, 27, LightingMode.Dim)]       // a dark colour picture has little chroma, but not none
     public void Classify_Measurements_Mode(double brightness, double colourfulness, double contrast, LightingMode expected) =>
         Assert.Equal(expected, LightingClassifier.Classify(new LightingMeasurements(brightness, colourfulness, contrast)));
 
