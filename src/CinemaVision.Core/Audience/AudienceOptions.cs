@@ -15,7 +15,7 @@ public sealed record AudienceOptions
     public float HeadHeightPerSeatWidth { get; init; } = 0.4f;
 
     /// <summary>Head height (model-input pixels) each band is resampled to: the size the head model finds best.</summary>
-    public float TargetHeadPixels { get; init; } = 40;
+    public float TargetHeadPixels { get; init; } = 48;
 
     /// <summary>Most upsampling of the back rows.</summary>
     public float MaxScale { get; init; } = 2f;

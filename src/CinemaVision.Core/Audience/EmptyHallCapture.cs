@@ -37,6 +37,7 @@ public sealed class EmptyHallCaptureRule(EmptyHallCaptureOptions? options = null
     private readonly EmptyHallCaptureOptions _options = options ?? new EmptyHallCaptureOptions();
     private readonly Dictionary<LightingMode, DateTimeOffset> _captured = [];
     private DateTimeOffset? _stableSince;
+    private LightingMode? _stableMode;
 
     /// <summary>When each mode's reference was captured (or loaded).</summary>
     public IReadOnlyDictionary<LightingMode, DateTimeOffset> Captured => _captured;
@@ -57,6 +58,9 @@ public sealed class EmptyHallCaptureRule(EmptyHallCaptureOptions? options = null
             return null;
         }
 
+        // A new lighting mode has to settle too (lamps warming up, the camera switching to infrared).
+        if (_stableMode != mode) _stableSince = null;
+        _stableMode = mode;
         _stableSince ??= at;
         if (at - _stableSince.Value < _options.StableFor) return null;
         var m = mode!.Value;

@@ -35,7 +35,7 @@ public sealed record DetectionThresholds
     /// A head whose anchor lies in a seat counts and fills it from this score (the seat prior); without a seat map the
     /// whole picture is taken as seating. Measured in docs/audience.md; adjusted per auditorium from spot counts.
     /// </summary>
-    public float SeatedHead { get; init; } = 0.25f;
+    public float SeatedHead { get; init; } = 0.15f;
 
     /// <summary>
     /// A seat whose appearance changed against the empty hall (the second occupancy signal) is occupied from a head of
