@@ -89,7 +89,9 @@ public sealed class AudienceDetector : IObjectDetector
     /// <param name="pipeline">The camera's options: the <c>Audience</c> section and the head, face and person scores.</param>
     /// <param name="scene">Seats, masks and (from the seat map) perspective of the camera; null = none yet (day one).</param>
     /// <param name="keepPerspective">A camera keeps the perspective it fitted for later frames; a folder of unrelated images (evaluation) fits one per image.</param>
-    public AudienceDetector(AudienceModels? models = null, CameraPipelineOptions? pipeline = null, AudienceScene? scene = null, bool keepPerspective = true, ModelCatalog? catalog = null, int threads = 0)
+    /// <param name="threads">Tiles run at once (default: one per core).</param>
+    /// <param name="intraOpThreads">ONNX Runtime threads per run: 2 lets one large region (the survey) use both cores of a small box.</param>
+    public AudienceDetector(AudienceModels? models = null, CameraPipelineOptions? pipeline = null, AudienceScene? scene = null, bool keepPerspective = true, ModelCatalog? catalog = null, int threads = 0, int intraOpThreads = 1)
     {
         models ??= AudienceModels.Default;
         pipeline ??= CameraPipelineOptions.Default;
@@ -113,6 +115,7 @@ public sealed class AudienceDetector : IObjectDetector
                     Merge = lowMerge with { DefaultScoreThreshold = MathF.Min(0.1f, AudienceFusion.LowestHeadScore(_options, _scores)) },
                     MaxObjectInputPixels = _options.MaxHeadInputRatio * _options.TargetHeadPixels,
                     TileParallelism = parallel,
+                    IntraOpThreads = Math.Max(1, intraOpThreads),
                 }, catalog);
                 if (!_heads.Info.Gives(ObjectClass.Head))
                 {
