@@ -212,7 +212,7 @@ public sealed class OnnxModelSession : IDisposable
     }
 
     /// <summary>Most input sizes whose buffers are kept: a camera uses a few; frames of ever-changing sizes (a folder of photos) must not hoard memory.</summary>
-    public const int MaxPooledSizes = 24;
+    public const int MaxPooledSizes = 12;
 
     public void Return(InferenceBuffers buffers)
     {
@@ -239,7 +239,8 @@ public sealed class OnnxModelSession : IDisposable
     /// <summary>Output shapes for one input size: declared by the graph, or for a fully convolutional model learned once by running it on that size.</summary>
     private long[][] OutputShapesFor(SizeI size, OrtValue input)
     {
-        if (!IsDynamicSize) return _outputShapes;
+        // Shapes the graph leaves open (a free candidate count, a free input size) are learned once per input size.
+        if (!IsDynamicSize && !_outputShapes.Any(s => s.Any(d => d <= 0))) return _outputShapes;
         return _dynamicShapes.GetOrAdd(size, _ =>
         {
             using var outputs = _session.Run(_runOptions, _inputNames, [input], _outputNames);
