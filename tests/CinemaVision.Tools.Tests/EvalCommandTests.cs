@@ -1,6 +1,5 @@
-using System.CommandLine;
 using System.Text.Json;
-using CinemaVision.Tools.Commands;
+using CinemaVision.Tools.Tests.Infrastructure;
 using CinemaVision.Vision.Assets;
 
 namespace CinemaVision.Tools.Tests;
@@ -11,25 +10,7 @@ public sealed class EvalCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cv-eval-").FullName;
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var root = new RootCommand { EvalCommand.Create(), DetectCommand.Create() };
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            int exit = await root.Parse(args).InvokeAsync();
-            return (exit, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static Task<(int Exit, string Out, string Err)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
     [Fact]
     public async Task Eval_CompareOnPets_WritesOneObjectPerConfigurationWithTheStableKeys()

@@ -12,6 +12,8 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(OccupancyCommand.Create());
 root.Subcommands.Add(TrackCommand.Create());
 root.Subcommands.Add(ProbeCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
+root.Subcommands.Add(SliceCommand.Create());
 
 try
 {

@@ -22,7 +22,7 @@ public class EvaluationTests
     [Fact]
     public void ParseMot_BadNumber_NamesTheLineAndField()
     {
-        var ex = Assert.Throws<FormatException>(() => GroundTruthParser.ParseMot("1,1,1,1,1,1,1\n1,1,abc,1,1,1,1\n"));
+        var ex = Assert.ThrowsAny<FormatException>(() => GroundTruthParser.ParseMot("1,1,1,1,1,1,1\n1,1,abc,1,1,1,1\n"));
         Assert.Contains("line 2", ex.Message, StringComparison.Ordinal);
         Assert.Contains("left", ex.Message, StringComparison.Ordinal);
     }
@@ -53,7 +53,7 @@ public class EvaluationTests
     {
         const string xml = "<annotation>\n<object><name>head</name><bndbox>\n<xmin>1</xmin><ymin>x</ymin><xmax>3</xmax><ymax>4</ymax></bndbox></object></annotation>";
 
-        var ex = Assert.Throws<FormatException>(() => GroundTruthParser.ParseVoc(xml, "bad.xml"));
+        var ex = Assert.ThrowsAny<FormatException>(() => GroundTruthParser.ParseVoc(xml, "bad.xml"));
 
         Assert.Contains("bad.xml", ex.Message, StringComparison.Ordinal);
         Assert.Contains("line 3", ex.Message, StringComparison.Ordinal);

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using CinemaVision.Core.Detections;
 using CinemaVision.Core.Evaluation;
 using CinemaVision.Core.Geometry;
+using CinemaVision.Tools.Datasets;
 using CinemaVision.Vision.Detectors;
 
 namespace CinemaVision.Tools.Commands;
@@ -20,7 +21,7 @@ internal static class EvalCommand
     {
         var input = new Option<string>("--input") { Description = "Video file, image folder, MOT sequence folder, or one image.", Required = true };
         var gt = new Option<string?>("--gt") { Description = "Ground truth: MOT txt, YOLO txt (or folder of them), COCO json, or corner CSV (x1,y1,x2,y2). Default: the sequence folder's gt." };
-        var gtFormat = new Option<string?>("--gt-format") { Description = "mot | yolo | coco | voc | csv (default: from the file; a folder of .xml files or with Annotations/ is voc)." };
+        var gtFormat = new Option<string?>("--gt-format") { Description = "mot | yolo | coco | voc | cvat | csv (default: from the file; a folder of .xml files or with Annotations/ is voc)." };
         var compare = new Option<string?>("--compare") { Description = "Comma-separated configurations to compare, each 'tiling' or 'model@tiling', e.g. full,tiled or person_yolox_192@tiled." };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
         var objectClass = new Option<string>("--class") { Description = "person | head | face | phone.", DefaultValueFactory = _ => "person" };
@@ -78,7 +79,7 @@ internal static class EvalCommand
             var options = args.Build(parse, config.Tiling, config.Model);
             using var detector = DetectorFactory.Create(options);
             var evaluator = new DetectionEvaluator(cls, criterion, parse.GetValue(iou), ignoreRegions);
-            var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls);
+            var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls, source);
             double totalMs = 0;
             long tiles = 0;
             // Warm-up so the first frame's one-off costs (graph optimisation, page faults) do not skew ms per frame.
@@ -89,7 +90,7 @@ internal static class EvalCommand
                 var found = detector.Detect(image);
                 totalMs += sw.Elapsed.TotalMilliseconds;
                 tiles += detector.PlanFor(new SizeI(image.Width, image.Height)).TileCount;
-                var truth = truthCache.For(key, new SizeI(image.Width, image.Height));
+                var truth = truthCache.For(key);
                 var outcome = evaluator.AddFrame(found, truth);
                 if (parse.GetValue(debugOut) is { } dir)
                 {
@@ -158,47 +159,27 @@ internal static class EvalCommand
         return p.Length == 4 ? new BoxF(p[0], p[1], p[2], p[3]) : throw new ArgumentException($"--ignore-region must be x,y,w,h (was '{value}').");
     }
 
-    /// <summary>Loads ground truth once; for YOLO folders, one label file per image.</summary>
-    private sealed class GroundTruthCache(string path, string? format, ObjectClass cls)
+    /// <summary>
+    /// Loads ground truth once through the annotation formats (<see cref="AnnotationFiles"/>). YOLO labels without
+    /// names read class 0 as the evaluated class; a corner CSV labels every frame of its one image.
+    /// </summary>
+    internal sealed class GroundTruthCache(string path, string? format, ObjectClass cls, string images)
     {
-        private readonly string _format = (format ?? Infer(path)).ToLowerInvariant();
+        private readonly AnnotationFormat _format = format is null ? AnnotationFiles.Infer(path) : AnnotationFiles.ParseFormat(format, "--gt-format");
         private GroundTruthSet? _set;
+        private IReadOnlyList<GroundTruthBox>? _single;
 
-        public IReadOnlyList<GroundTruthBox> For(string key, SizeI imageSize)
+        public IReadOnlyList<GroundTruthBox> For(string key)
         {
-            switch (_format)
+            if (_set is null)
             {
-                case "mot":
-                    _set ??= GroundTruthParser.ParseMot(File.ReadAllText(path), cls);
-                    return _set.For(key);
-                case "coco":
-                    _set ??= GroundTruthParser.ParseCoco(File.ReadAllText(path));
-                    return _set.For(key);
-                case "voc":
-                    _set ??= GroundTruthParser.ParseVocFolder(path);
-                    return _set.For(key);
-                case "yolo":
-                {
-                    var file = Directory.Exists(path) ? Path.Combine(path, Path.ChangeExtension(key, ".txt")) : path;
-                    return File.Exists(file) ? GroundTruthParser.ParseYolo(File.ReadAllText(file), imageSize, [cls]) : [];
-                }
-
-                case "csv":
-                    return GroundTruthParser.ParseCornerCsv(File.ReadAllText(path), cls);
-                default:
-                    throw new ArgumentException($"--gt-format must be mot, yolo, coco, voc or csv (was '{_format}').");
+                var pixels = _format is AnnotationFormat.Yolo or AnnotationFormat.Csv ? images : null;
+                var annotations = AnnotationFiles.Load(_format, path, pixels, [ObjectClassNames.ToLabel(cls)]);
+                _set = GroundTruthSet.From(annotations);
+                if (_format == AnnotationFormat.Csv) _single = _set.For(_set.Keys.First());
             }
-        }
 
-        private static string Infer(string p)
-        {
-            if (Directory.Exists(p)) return Directory.Exists(Path.Combine(p, "Annotations")) || Directory.EnumerateFiles(p, "*.xml").Any() ? "voc" : "yolo";
-            if (!File.Exists(p)) throw new FileNotFoundException($"Ground truth {p} does not exist.", p);
-            var ext = Path.GetExtension(p).ToLowerInvariant();
-            if (ext == ".json") return "coco";
-            if (ext == ".csv") return "csv";
-            var first = File.ReadLines(p).FirstOrDefault(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith('#')) ?? "";
-            return first.Count(c => c == ',') >= 5 ? "mot" : "yolo";
+            return _single ?? _set.For(key);
         }
     }
 }
