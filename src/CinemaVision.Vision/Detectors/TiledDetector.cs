@@ -80,16 +80,33 @@ public sealed class TiledDetector : IObjectDetector
         }
     }
 
+    /// <summary>
+    /// The model input a tile is run at. A fixed-size model takes its own size (the tile is letterboxed into it);
+    /// a fully convolutional one takes the region resampled by the tile's scale, or by the scale that fits the
+    /// nominal input, or (full frame) at native resolution up to <see cref="DetectionOptions.MaxInputPixels"/>.
+    /// </summary>
+    public SizeI InputSizeFor(in Tile tile)
+    {
+        if (!_model.IsDynamicSize) return _model.InputSize;
+        var r = tile.Region;
+        float scale = tile.Scale > 0 ? tile.Scale
+            : tile.IsFullFrame ? _options.FullFrameScale
+            : MathF.Min((float)_model.InputSize.Width / r.Width, (float)_model.InputSize.Height / r.Height);
+        float pixels = r.Width * r.Height * scale * scale;
+        if (pixels > _options.MaxInputPixels) scale *= MathF.Sqrt(_options.MaxInputPixels / pixels);
+        return new SizeI(Math.Max(16, (int)MathF.Round(r.Width * scale)), Math.Max(16, (int)MathF.Round(r.Height * scale)));
+    }
+
     private void RunTile(Mat bgr, Tile tile, SizeI frame, List<TileDetection> sink)
     {
-        var buffers = _model.Rent();
+        var buffers = _model.Rent(InputSizeFor(tile));
         try
         {
             var transform = _model.Prepare(buffers, bgr, tile.Region);
             _model.Run(buffers);
             var found = buffers.Candidates;
             found.Clear();
-            _decoder.Decode(_model, buffers, transform, _minScore, _options.MappedClassesOnly, found);
+            _decoder.Decode(_model, buffers, transform, new DecodeSettings(_minScore, _options.MappedClassesOnly, _options.MaxObjectInputPixels), found);
             DetectionMerger.SuppressInPlace(found, _options.TileNmsIoU);
             float tol = _options.Merge.EdgeTolerance;
             lock (sink)

@@ -31,19 +31,21 @@ internal static class EvalCommand
         var step = new Option<int>("--step") { Description = "Evaluate every Nth frame.", DefaultValueFactory = _ => 1 };
         var debugOut = new Option<string?>("--debug-out") { Description = "Folder to write annotated frames to (labels magenta, detections green)." };
         var ignore = new Option<string[]>("--ignore-region") { Description = "x,y,w,h of a region whose unlabelled detections count neither way (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var list = new Option<string?>("--list") { Description = "Evaluate only the images this file names: one name a line, or a CSV 'filename,group' (such as a data set's rooms.csv) with --room." };
+        var room = new Option<string?>("--room") { Description = "With a CSV --list: only the frames of this group (room), e.g. 1-403. Keep a room you never tune on." };
         var args = new DetectorArguments();
         var command = new Command("eval", """
             Evaluate a detector configuration on labelled footage. Prints and writes (--json) precision, recall, f1,
             count_mae (mean absolute error of the per-frame count), frames, ms_per_frame, tp, fp, fn. With --compare,
             one such object per configuration under its name. MOT boxes with flag 0 are ignore regions; MOT frame
             n+1 is video frame n.
-            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut };
+            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room };
         args.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut);
+                return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room);
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
             {
@@ -55,8 +57,11 @@ internal static class EvalCommand
     }
 
     private static int Run(ParseResult parse, DetectorArguments args, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
-        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut)
+        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut,
+        Option<string?> list, Option<string?> room)
     {
+        if (parse.GetValue(room) is not null && parse.GetValue(list) is null) throw new ArgumentException("--room needs --list (a CSV of filename,room such as rooms.csv).");
+        var only = parse.GetValue(list) is { } listPath ? FrameInputs.ReadList(listPath, parse.GetValue(room)) : null;
         var (source, sequenceGt) = FrameInputs.ResolveSequence(parse.GetValue(input)!);
         var gtPath = parse.GetValue(gt) ?? sequenceGt ?? throw new ArgumentException("--gt is required (the input has no gt/gt.txt).");
         var cls = ObjectClassNames.Parse(parse.GetValue(objectClass)!);
@@ -83,8 +88,8 @@ internal static class EvalCommand
             double totalMs = 0;
             long tiles = 0;
             // Warm-up so the first frame's one-off costs (graph optimisation, page faults) do not skew ms per frame.
-            foreach (var (_, _, _, image) in FrameInputs.Read(source, 1)) detector.Detect(image);
-            foreach (var (_, key, _, image) in FrameInputs.Read(source, parse.GetValue(frames), Math.Max(1, parse.GetValue(step))))
+            foreach (var (_, _, _, image) in FrameInputs.Read(source, 1, 1, only)) detector.Detect(image);
+            foreach (var (_, key, _, image) in FrameInputs.Read(source, parse.GetValue(frames), Math.Max(1, parse.GetValue(step)), only))
             {
                 var sw = Stopwatch.StartNew();
                 var found = detector.Detect(image);
