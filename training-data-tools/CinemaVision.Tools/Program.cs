@@ -14,6 +14,7 @@ root.Subcommands.Add(TrackCommand.Create());
 root.Subcommands.Add(ProbeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(SliceCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 
 try
 {

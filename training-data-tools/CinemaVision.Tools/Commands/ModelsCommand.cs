@@ -29,7 +29,8 @@ internal static class ModelsCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var fetcher = AssetFetcher.CreateDefault(http, parse.GetValue(mirror));
             var filter = parse.GetValue(only);
-            var items = catalog.Models.Select(m => (m.Name, m.File, m.Sha256, m.Url, m.Provenance))
+            // The site's registered models are local files (cvtools train): there is nothing to fetch for them.
+            var items = catalog.Models.Where(m => !catalog.IsRegistered(m)).Select(m => (m.Name, m.File, m.Sha256, m.Url, m.Provenance))
                 .Concat(parse.GetValue(noData) ? [] : catalog.Data.Select(d => (Name: d.File, d.File, d.Sha256, d.Url, Provenance: (string?)null)))
                 .Where(i => filter is null || string.Equals(i.Name, filter, StringComparison.OrdinalIgnoreCase) || string.Equals(i.File, filter, StringComparison.OrdinalIgnoreCase))
                 .ToList();
@@ -64,15 +65,17 @@ internal static class ModelsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the models in the manifest with their input, classes and licence.");
+        var command = new Command("list", "List the models in the manifest and the site's registered models with their input, classes and licence.");
         command.SetAction(_ =>
         {
-            foreach (var m in ModelCatalog.Default.Models)
+            var catalog = ModelCatalog.Default;
+            foreach (var m in catalog.Models)
             {
-                var cached = AssetLocator.TryResolve(m.File) is null ? "not fetched" : "available";
+                var cached = AssetLocator.TryResolve(m.File) is null ? (catalog.IsRegistered(m) ? "missing" : "not fetched") : (catalog.IsRegistered(m) ? "site model" : "available");
                 var shape = m.Input.DynamicSize ? $"[1,3,any,any] (nominal {m.Input.Width}x{m.Input.Height})" : $"[{string.Join(",", m.Input.Shape)}]";
                 Console.WriteLine($"{m.Name,-22} {m.Decoder,-9} input {m.Input.Name} {shape} {m.Input.ColorOrder} {m.Input.Resize,-9} {m.ClassNames.Count,3} classes  {m.Licence,-10} {cached}");
                 if (m.Provenance is not null) Console.WriteLine($"{"",-22} provenance: {m.Provenance}");
+                if (m.Card is not null) Console.WriteLine($"{"",-22} card: {m.Card}");
             }
 
             return 0;

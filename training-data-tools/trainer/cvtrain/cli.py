@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--tiles", action="store_true", help="the images are tiles: boxes cut at tile borders are ignored")
     t.add_argument("--smallest-head", type=float, default=10.0, help="smallest head (px) branch 0 learns")
     t.add_argument("--native-share", type=float, default=0.5, help="share of crops near native scale")
+    t.add_argument("--val-crops", type=int, default=192, help="validation crops scored after each epoch")
     t.add_argument("--checkpoint-minutes", type=float, default=5.0)
     t.add_argument("--progress-seconds", type=float, default=10.0)
     t.add_argument("--cache-mb", type=float, default=1024.0, help="memory for decoded images (MB)")
@@ -77,7 +78,9 @@ def _infer(args: argparse.Namespace) -> int:
         if not args.base:
             raise SystemExit("infer --checkpoint needs --base")
         net = OnnxNet(onnx.load(args.base))
-        net.load_state_dict(torch.load(args.checkpoint)["model"])
+        saved = torch.load(args.checkpoint)
+        # the weights that were exported when the run finished, else the latest ones
+        net.load_state_dict(saved.get("exported") or saved["model"])
     shape = [int(v) for v in args.shape.split(",")]
     x = torch.from_numpy(np.fromfile(args.input, dtype="<f4").reshape(shape))
     net.eval()

@@ -76,6 +76,7 @@ class RunState:
     val_losses: List[float] = field(default_factory=list)
     losses: List[float] = field(default_factory=list)
     best_val: Optional[float] = None
+    initial_val: Optional[float] = None
     best_epoch: Optional[int] = None
     tiles_seen: int = 0
     resumed_from: Optional[int] = None
@@ -101,21 +102,37 @@ def _log(message: str) -> None:
 
 
 class _StopFlag:
-    """First SIGINT/SIGTERM: stop after the current step. A second one: the default handler (stop at once)."""
+    """First SIGINT/SIGTERM: stop after the current step. A second one, later than `debounce` seconds: the default
+    handler (stop at once). The debounce matters because Ctrl-C in a terminal reaches this process twice when it runs
+    under cvtools: once from the terminal (same process group) and once forwarded by cvtools.
+    When started by a parent (CVTRAIN_PARENT_PID), the parent's exit also stops the run, so no trainer is orphaned."""
 
-    def __init__(self) -> None:
-        self.requested = False
+    def __init__(self, debounce: float = 2.0) -> None:
+        self.first: Optional[float] = None
+        self.debounce = debounce
         self._previous: Dict[int, Any] = {}
+        parent = os.environ.get("CVTRAIN_PARENT_PID", "")
+        self._parent = int(parent) if parent.isdigit() else None
+
+    @property
+    def requested(self) -> bool:
+        if self.first is None and self._parent is not None and os.getppid() != self._parent:
+            self.first = time.monotonic()
+            _log("the parent process has exited: stopping")
+        return self.first is not None
 
     def install(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._handle)
 
     def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
-        if self.requested:
+        now = time.monotonic()
+        if self.first is not None:
+            if now - self.first < self.debounce:
+                return
             signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))
             raise KeyboardInterrupt
-        self.requested = True
+        self.first = now
         _log("stop requested: finishing the current step and saving a checkpoint (press Ctrl-C again to abort)")
 
     def restore(self) -> None:
@@ -280,6 +297,10 @@ def train(config: TrainConfig) -> int:
                       "base_sha256": base_sha, "data": fingerprint, "config": asdict(config),
                       "best_model": best_weights}, checkpoint_path)
 
+    if val_maker is not None and state.global_step == 0 and state.initial_val is None:
+        state.initial_val = round(validation_loss(net, val_maker, config.val_crops, lffd_config), 5)
+        _log(f"validation loss before training: {state.initial_val:.4f}")
+
     stop = _StopFlag()
     stop.install()
     halt = threading.Event()
@@ -396,6 +417,7 @@ def train(config: TrainConfig) -> int:
         "threads": torch.get_num_threads(),
         "epoch_losses": state.epoch_losses,
         "val_losses": state.val_losses,
+        "initial_val_loss": state.initial_val,
         "best_epoch": state.best_epoch,
         "losses": state.losses,
         "resumed_from_step": state.resumed_from,
@@ -418,6 +440,11 @@ def train(config: TrainConfig) -> int:
         "epochs": str(state.epoch),
         "steps": str(state.global_step),
     }, example_size=config.crop)
+    # The checkpoint also keeps the exported weights, so the PyTorch network in exactly that state can be compared
+    # with the ONNX file (parity tests: `python3 -m cvtrain infer --checkpoint`).
+    saved = torch.load(checkpoint_path)
+    saved["exported"] = {k: t.detach().clone() for k, t in net.state_dict().items()}
+    _save_atomic(saved, checkpoint_path)
     result["model"] = model_path
     result["model_sha256"] = sha256(model_path)
     _write_json(result, os.path.join(config.out, "result.json"))

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CinemaVision.Tools.Tests.Infrastructure;
+using CinemaVision.Vision.Models;
+using Xunit.Abstractions;
+
+namespace CinemaVision.Tools.Tests.Training;
+
+/// <summary>
+/// <c>cvtools train</c> end to end on real classroom frames, with a registry in a temporary folder: slice, train (a few
+/// steps), check in ONNX Runtime, register with a card, measure, and find the model by name in <c>cvtools eval</c>.
+/// </summary>
+[Collection("Console")]
+public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cv-train-").FullName;
+    private readonly string? _oldRegistry = Environment.GetEnvironmentVariable(ModelCatalog.RegistryVariable);
+
+    private string Registry => Path.Combine(_dir, "registry");
+
+    [Fact]
+    public async Task Train_OnClassroomFrames_RegistersAModelWithACardNamingItsData_ThatEvalFindsByName()
+    {
+        Environment.SetEnvironmentVariable(ModelCatalog.RegistryVariable, Registry);
+        var (train, val) = Split();
+        var (exit, stdout, stderr) = await Cli.RunAsync(
+            "train", "--data", train, "--images", RealData.ClassroomImages, "--base", "lffd_head", "--name", "hall_test",
+            "--val", val, "--max-steps", "3", "--batch", "4", "--crop", "128", "--sizes", "320,640", "--eval-frames", "2",
+            "--data-terms", "research-only", "--work", Path.Combine(_dir, "work"));
+        output.WriteLine(stdout + stderr);
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Contains("loads in ONNX Runtime", stdout, StringComparison.Ordinal);
+        Assert.Contains("registered: hall_test", stdout, StringComparison.Ordinal);
+
+        var registered = ModelCatalog.Load(ModelCatalog.DefaultManifestPath, Path.Combine(Registry, "registry.json")).Get("hall_test");
+        Assert.Equal("lffd", registered.Decoder);
+        Assert.True(File.Exists(registered.File));
+        Assert.StartsWith(Registry, registered.File, StringComparison.Ordinal);
+        var card = File.ReadAllText(registered.Card!);
+        Assert.Contains(Path.GetFullPath(train), card, StringComparison.Ordinal);
+        Assert.Contains("research-only", card, StringComparison.Ordinal);
+        Assert.Contains("Not for roll-out", card, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Registry, "hall_test", "card.json")));
+        var root = json.RootElement;
+        Assert.Equal("lffd_head", root.GetProperty("baseModel").GetProperty("name").GetString());
+        Assert.Equal(3, root.GetProperty("data").GetProperty("imageCount").GetInt32());
+        Assert.Equal(3, root.GetProperty("training").GetProperty("steps").GetInt32());
+        Assert.Equal(2, root.GetProperty("results").GetProperty("frames").GetInt32());
+        Assert.True(root.GetProperty("results").GetProperty("trained").GetProperty("recall").GetDouble() > 0);
+        var manifest = File.ReadAllLines(Path.Combine(Registry, "hall_test", "data-manifest.csv"));
+        Assert.Equal(4, manifest.Length); // header + the three training frames with their sha256
+        Assert.Matches("^PartA_\\d+\\.jpg,[0-9a-f]{64},\\d+$", manifest[1]);
+
+        var list = Path.Combine(_dir, "frames.txt");
+        File.WriteAllLines(list, Directory.GetFiles(Path.Combine(val, "Annotations")).Select(f => Path.GetFileNameWithoutExtension(f) + ".jpg"));
+        var evaluated = await Cli.RunAsync("eval", "--model", "hall_test", "--input", RealData.ClassroomImages, "--gt", val, "--gt-format", "voc",
+            "--class", "head", "--match", "center", "--list", list);
+        Assert.True(evaluated.Exit == 0, evaluated.Err);
+        Assert.Contains("tiled", evaluated.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("no_such_model", "unknown model")]
+    [InlineData("yolox_nano_coco_416", "implemented for LFFD models")]
+    public async Task Train_WithABaseItCannotTrain_ExitsWith2NamingTheProblem(string baseModel, string message)
+    {
+        Environment.SetEnvironmentVariable(ModelCatalog.RegistryVariable, Registry);
+        var (train, _) = Split();
+        var (exit, _, stderr) = await Cli.RunAsync("train", "--data", train, "--images", RealData.ClassroomImages, "--base", baseModel, "--name", "x");
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Registry));
+    }
+
+    [Fact]
+    public async Task Train_UnderTheNameOfAShippedModel_IsRefused()
+    {
+        Environment.SetEnvironmentVariable(ModelCatalog.RegistryVariable, Registry);
+        var (train, _) = Split();
+        var (exit, _, stderr) = await Cli.RunAsync("train", "--data", train, "--images", RealData.ClassroomImages, "--base", "lffd_head", "--name", "lffd_head");
+        Assert.Equal(2, exit);
+        Assert.Contains("is a model of models/models.json", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_InterruptedBySigint_ForwardsItToTheTrainerWhichSavesACheckpoint_AndTheSameCommandResumes()
+    {
+        var (train, _) = Split();
+        var work = Path.Combine(_dir, "work");
+        string[] args = ["train", "--data", train, "--images", RealData.ClassroomImages, "--base", "lffd_head", "--name", "hall_sigint",
+            "--epochs", "500", "--batch", "2", "--crop", "128", "--sizes", "320", "--work", work];
+
+        // A real cvtools process: SIGINT goes to it alone (not to a terminal's process group), so only forwarding reaches the trainer.
+        var (exit, log) = RunCvtools(args, interruptAfter: " step ");
+        output.WriteLine(log);
+        Assert.Equal(130, exit);
+        Assert.Contains("asking the trainer to save a checkpoint and stop", log, StringComparison.Ordinal);
+        Assert.Contains("Run the same command again to resume", log, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(work, "run", "checkpoint.pt")));
+        Assert.False(File.Exists(Path.Combine(Registry, "registry.json")), "a stopped training registers nothing");
+
+        var (again, log2) = RunCvtools([.. args, "--max-steps", "3", "--eval-frames", "0"], interruptAfter: null);
+        output.WriteLine(log2);
+        Assert.True(again == 0, log2);
+        Assert.Contains("resuming at epoch", log2, StringComparison.Ordinal);
+        Assert.Contains("tiles: ", log2, StringComparison.Ordinal);
+        Assert.Contains("(unchanged", log2, StringComparison.Ordinal);
+    }
+
+    /// <summary>Three training and two validation frames of the classroom data (annotation files copied, images read in place).</summary>
+    private (string Train, string Val) Split()
+    {
+        var all = RealData.ClassroomSubset(Path.Combine(_dir, "all"), 5);
+        var files = Directory.GetFiles(Path.Combine(all, "Annotations")).Order(StringComparer.Ordinal).ToList();
+        string Make(string name, IEnumerable<string> subset)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(_dir, name, "Annotations")).FullName;
+            foreach (var f in subset) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)), overwrite: true);
+            return Path.GetDirectoryName(dir)!;
+        }
+
+        return (Make("train", files.Take(3)), Make("val", files.Skip(3)));
+    }
+
+    private (int Exit, string Log) RunCvtools(string[] args, string? interruptAfter)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cvtools.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment[ModelCatalog.RegistryVariable] = Registry;
+        using var process = Process.Start(start)!;
+        var log = new System.Text.StringBuilder();
+        var interrupted = false;
+        void OnLine(string? line)
+        {
+            if (line is null) return;
+            lock (log) log.AppendLine(line);
+            if (interruptAfter is not null && !interrupted && line.Contains(interruptAfter, StringComparison.Ordinal))
+            {
+                interrupted = true;
+                using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(15)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("cvtools train did not finish in 15 minutes:\n" + log);
+        }
+
+        process.WaitForExit();
+        lock (log) return (process.ExitCode, log.ToString());
+    }
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable(ModelCatalog.RegistryVariable, _oldRegistry);
+        Directory.Delete(_dir, recursive: true);
+    }
+}

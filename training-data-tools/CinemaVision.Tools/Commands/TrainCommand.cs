@@ -1,0 +1,416 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using CinemaVision.Core.Datasets;
+using CinemaVision.Core.Detections;
+using CinemaVision.Tools.Datasets;
+using CinemaVision.Tools.Training;
+using CinemaVision.Vision.Assets;
+using CinemaVision.Vision.Detectors;
+using CinemaVision.Vision.Models;
+
+namespace CinemaVision.Tools.Commands;
+
+/// <summary>
+/// <c>cvtools train --data ANNOTATIONS --images DIR --base MODEL --name NAME [--epochs E] [--minutes M] [--val ANNOTATIONS]</c>:
+/// slices the labelled frames into multi-scale tiles, fine-tunes the base model with the PyTorch trainer (a child
+/// process: progress streamed, Ctrl-C saves a checkpoint, running the command again resumes), checks the export in
+/// ONNX Runtime, registers it under NAME with a model card, and measures it against the base model on --val.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "Training annotations: a VOC folder, COCO JSON, YOLO folder (or CVAT XML, MOT).", Required = true };
+        var images = new Option<string>("--images") { Description = "The images the annotations name.", Required = true };
+        var baseModel = new Option<string>("--base") { Description = "The model to start from, by its manifest name (e.g. lffd_head).", Required = true };
+        var name = new Option<string>("--name") { Description = "Name to register the trained model under (letters, digits, '_', '-', '.').", Required = true };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the tiles (default: as many as fit in --minutes)." };
+        var minutes = new Option<double?>("--minutes") { Description = "Stop training after this many minutes (summed over resumed runs; default 60 when --epochs is not given)." };
+        var val = new Option<string?>("--val") { Description = "Validation annotations (never trained on): loss per epoch, the best epoch is kept, and base vs trained are measured on it." };
+        var valImages = new Option<string?>("--val-images") { Description = "Images of --val (default: --images)." };
+        var from = new Option<string?>("--from") { Description = "Format of --data and --val: voc | coco | yolo | cvat | mot (default: guessed)." };
+        var terms = new Option<string>("--data-terms") { Description = "Terms of the training images: site-owned | licensed | research-only (written on the model card; only site-owned or licensed data makes a model for roll-out).", DefaultValueFactory = _ => "undeclared" };
+        var sizes = new Option<string>("--sizes") { Description = "Tile edges for slicing, in source pixels.", DefaultValueFactory = _ => "512,1024" };
+        var overlap = new Option<float>("--overlap") { Description = "Tile overlap.", DefaultValueFactory = _ => 0.2f };
+        var work = new Option<string?>("--work") { Description = "Work folder for tiles, checkpoints and logs (default: artifacts/train/NAME)." };
+        var fresh = new Option<bool>("--fresh") { Description = "Start afresh even when a checkpoint of this training exists." };
+        var batch = new Option<int?>("--batch") { Description = "Crops per step (default 16)." };
+        var crop = new Option<int?>("--crop") { Description = "Training crop edge in pixels (default 256)." };
+        var threads = new Option<int?>("--threads") { Description = "Training threads (default: every core)." };
+        var maxSteps = new Option<int?>("--max-steps") { Description = "Stop after this many steps (smoke tests)." };
+        var evalFrames = new Option<int>("--eval-frames") { Description = "Validation frames to measure base and trained model on (evenly spaced; 0 skips the measurement).", DefaultValueFactory = _ => 100 };
+        var command = new Command("train", """
+            Fine-tune a detection model on labelled frames of your own hall. The frames are sliced into multi-scale
+            tiles (as cvtools slice does), the PyTorch trainer (Debian's python3-torch; ./scripts/setup --with-training)
+            starts from the base model's ONNX weights and prints loss, tiles/s and time left; Ctrl-C saves a checkpoint
+            and stops, and the same command run again resumes. The result keeps the base model's inputs and outputs,
+            is checked in ONNX Runtime, registered under --name with a model card (base model, data manifest, epochs,
+            measured results) and usable at once: cvtools eval --model NAME. With --val, base and trained model are
+            measured on it with the product's own detection pipeline.
+
+            Examples:
+              cvtools train --data labels/hall3 --images frames/hall3 --base lffd_head --name hall3_heads --minutes 60 --val labels/hall3-check --data-terms site-owned
+              cvtools train --data heads.json --images frames --base lffd_head --name hall3_heads --epochs 20
+            """) { data, images, baseModel, name, epochs, minutes, val, valImages, from, terms, sizes, overlap, work, fresh, batch, crop, threads, maxSteps, evalFrames };
+        command.SetAction(parse => Ui.Guard("train", () =>
+        {
+            var options = new TrainOptions
+            {
+                Data = parse.GetValue(data)!,
+                Images = parse.GetValue(images)!,
+                Base = parse.GetValue(baseModel)!,
+                Name = parse.GetValue(name)!,
+                Epochs = parse.GetValue(epochs),
+                Minutes = parse.GetValue(minutes),
+                Val = parse.GetValue(val),
+                ValImages = parse.GetValue(valImages),
+                From = parse.GetValue(from),
+                Terms = ParseTerms(parse.GetValue(terms)!),
+                Sizes = SliceCommand.ParseSizes(parse.GetValue(sizes)!),
+                Overlap = parse.GetValue(overlap),
+                Work = parse.GetValue(work),
+                Fresh = parse.GetValue(fresh),
+                Batch = parse.GetValue(batch),
+                Crop = parse.GetValue(crop),
+                Threads = parse.GetValue(threads),
+                MaxSteps = parse.GetValue(maxSteps),
+                EvalFrames = parse.GetValue(evalFrames),
+            };
+            try
+            {
+                return Run(options, LocalModelRegistry.Default);
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.Error.WriteLine($"cvtools train: {ex.Message}");
+                return 2;
+            }
+        }));
+        return command;
+    }
+
+    internal sealed record TrainOptions
+    {
+        public required string Data { get; init; }
+        public required string Images { get; init; }
+        public required string Base { get; init; }
+        public required string Name { get; init; }
+        public int? Epochs { get; init; }
+        public double? Minutes { get; init; }
+        public string? Val { get; init; }
+        public string? ValImages { get; init; }
+        public string? From { get; init; }
+        public DataTerms Terms { get; init; }
+        public required IReadOnlyList<int> Sizes { get; init; }
+        public float Overlap { get; init; } = 0.2f;
+        public string? Work { get; init; }
+        public bool Fresh { get; init; }
+        public int? Batch { get; init; }
+        public int? Crop { get; init; }
+        public int? Threads { get; init; }
+        public int? MaxSteps { get; init; }
+        public int EvalFrames { get; init; } = 100;
+    }
+
+    internal static DataTerms ParseTerms(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "undeclared" => DataTerms.Undeclared,
+        "site-owned" or "owned" => DataTerms.SiteOwned,
+        "licensed" or "licenced" => DataTerms.Licensed,
+        "research-only" or "research" => DataTerms.ResearchOnly,
+        _ => throw new ArgumentException($"--data-terms must be site-owned, licensed or research-only (was '{value}')."),
+    };
+
+    internal static int Run(TrainOptions o, IModelRegistry registry)
+    {
+        if (!IsValidName(o.Name)) throw new ArgumentException($"--name '{o.Name}' must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit.");
+        if (o.Epochs is < 1) throw new ArgumentException("--epochs must be at least 1.");
+        if (o.Minutes is <= 0) throw new ArgumentException("--minutes must be above 0.");
+        if (o.EvalFrames < 0) throw new ArgumentException("--eval-frames must be 0 or more.");
+        var minutes = o.Minutes ?? (o.Epochs is null ? 60 : null);
+
+        var catalog = ModelCatalog.Default;
+        var baseManifest = catalog.Get(o.Base);
+        if (!string.Equals(baseManifest.Decoder, "lffd", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"--base {baseManifest.Name} uses the {baseManifest.Decoder} layout; training is implemented for LFFD models (decoder lffd), e.g. lffd_head.");
+        }
+
+        if (catalog.Models.Any(m => !catalog.IsRegistered(m) && string.Equals(m.Name, o.Name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"--name {o.Name} is a model of models/models.json; choose another name.");
+        }
+
+        var baseFile = ModelCatalog.ResolveFile(baseManifest);
+        var baseSha = AssetFetcher.HashAsync(baseFile, CancellationToken.None).GetAwaiter().GetResult();
+        if (!string.Equals(baseSha, baseManifest.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelAssetException(baseManifest.Name, $"sha256 of {baseFile} is {baseSha}, the manifest expects {baseManifest.Sha256}; run './cvtools models fetch'");
+        }
+
+        var objectClass = baseManifest.ResolveClassMap().FirstOrDefault(c => c != ObjectClass.Other);
+        var classLabel = ObjectClassNames.ToLabel(objectClass);
+        var trainer = PythonTrainer.Locate();
+        trainer.CheckPackages();
+
+        var workDir = Path.GetFullPath(o.Work ?? Path.Combine(AssetLocator.RepositoryRoot ?? Directory.GetCurrentDirectory(), "artifacts", "train", o.Name));
+        Directory.CreateDirectory(workDir);
+
+        // 1. The labelled frames, then multi-scale tiles (re-used when the frames and options are unchanged).
+        var format = o.From is { } f ? AnnotationFiles.ParseFormat(f) : AnnotationFiles.Infer(o.Data);
+        var set = AnnotationFiles.Load(format, o.Data, o.Images);
+        int classBoxes = CountBoxes(set, objectClass);
+        if (classBoxes == 0) throw new ArgumentException($"--data {o.Data} has no '{classLabel}' boxes to train {baseManifest.Name} on (labels: {string.Join(", ", set.Labels)}).");
+        Console.WriteLine($"data: {set.Images.Count} images, {classBoxes} '{classLabel}' boxes ({AnnotationFiles.Name(format)}, {o.Data}); terms: {ModelCard.TermsText(o.Terms)}");
+        var tiles = Slice(set, o, workDir);
+
+        // 2. The validation set, in COCO for the trainer and for eval, with the list of its frames.
+        ValidationSet? validation = null;
+        if (o.Val is not null)
+        {
+            var valFormat = o.From is { } vf ? AnnotationFiles.ParseFormat(vf) : AnnotationFiles.Infer(o.Val);
+            var valImages = o.ValImages ?? o.Images;
+            var valSet = AnnotationFiles.Load(valFormat, o.Val, valImages);
+            var overlapping = valSet.Images.Select(i => i.FileName).Intersect(set.Images.Select(i => i.FileName), StringComparer.Ordinal).Count();
+            if (overlapping > 0 && Path.GetFullPath(valImages) == Path.GetFullPath(o.Images))
+            {
+                throw new ArgumentException($"--val shares {overlapping} images with --data; a validation set must be frames the model is not trained on.");
+            }
+
+            var valJson = Path.Combine(workDir, "val.json");
+            AnnotationFiles.Save(valSet, AnnotationFormat.Coco, valJson);
+            var list = Path.Combine(workDir, "val-frames.txt");
+            File.WriteAllLines(list, valSet.Images.Select(i => i.FileName));
+            validation = new ValidationSet(o.Val, valImages, valJson, list, valSet.Images.Count, CountBoxes(valSet, objectClass));
+            Console.WriteLine($"validation: {validation.Images} images, {validation.Boxes} '{classLabel}' boxes ({o.Val})");
+        }
+
+        // 3. Train (a child process). Its own folder holds checkpoint.pt, model.onnx and result.json.
+        var runDir = Path.Combine(workDir, "run");
+        var request = new TrainerRequest
+        {
+            BaseModel = baseFile,
+            Annotations = tiles.Annotations,
+            Images = tiles.Images,
+            WorkFolder = runDir,
+            ObjectClass = classLabel,
+            Tiles = true,
+            Validation = validation?.Coco,
+            ValidationImages = validation?.ImageFolder,
+            Epochs = o.Epochs,
+            Minutes = minutes,
+            MaxSteps = o.MaxSteps,
+            Batch = o.Batch,
+            Crop = o.Crop,
+            Threads = o.Threads,
+            Fresh = o.Fresh,
+        };
+        Console.WriteLine($"training with {trainer.Python} ({trainer.PackageRoot}); work folder {workDir}");
+        using var log = new StreamWriter(Path.Combine(workDir, "train.log"), append: true, Encoding.UTF8) { AutoFlush = true };
+        int exit = trainer.RunAsync(request, line =>
+        {
+            Console.WriteLine(line);
+            log.WriteLine(line);
+        }).GetAwaiter().GetResult();
+        if (exit == PythonTrainer.Interrupted)
+        {
+            Console.WriteLine($"cvtools train: stopped; the checkpoint is in {runDir}. Run the same command again to resume.");
+            return PythonTrainer.Interrupted;
+        }
+
+        if (exit != 0) throw new InvalidOperationException($"the trainer failed (exit {exit}); see {Path.Combine(workDir, "train.log")}.");
+        var result = TrainerResult.Read(Path.Combine(runDir, "result.json"));
+        var modelFile = result.Model ?? throw new InvalidDataException($"{runDir}/result.json names no model.");
+
+        // 4. The export must load in ONNX Runtime with the base model's interface before it is registered.
+        var sha = AssetFetcher.HashAsync(modelFile, CancellationToken.None).GetAwaiter().GetResult();
+        var manifest = baseManifest with
+        {
+            Name = o.Name,
+            Version = "site-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture),
+            File = modelFile,
+            Sha256 = sha,
+            Url = null,
+            Licence = $"site model ({ModelCard.TermsText(o.Terms)} data) fine-tuned from {baseManifest.Name} ({baseManifest.Licence})",
+            Provenance = $"Fine-tuned by cvtools train from {baseManifest.Name} on {set.Images.Count} images of {o.Data} ({ModelCard.TermsText(o.Terms)}). Base model: {baseManifest.Provenance ?? baseManifest.Description}",
+            Description = $"{baseManifest.Name} fine-tuned on {set.Images.Count} labelled frames ({classBoxes} {classLabel} boxes); same inputs and outputs as the base model.",
+        };
+        using (OnnxModelSession.Open(manifest, modelFile))
+        {
+            Console.WriteLine($"checked: {modelFile} loads in ONNX Runtime with {baseManifest.Name}'s inputs and outputs");
+        }
+
+        // 5. Register with a card (results are added once measured).
+        var (manifestCsv, manifestSha) = DataManifest(set, o.Images, objectClass);
+        var card = new ModelCard
+        {
+            Name = o.Name,
+            Created = DateTimeOffset.UtcNow,
+            Task = $"{classLabel} detection, {baseManifest.Decoder} layout",
+            BaseModel = new BaseModelInfo(baseManifest.Name, baseManifest.Version, baseManifest.Sha256, baseManifest.Licence, baseManifest.Provenance),
+            Data = new TrainingData
+            {
+                Annotations = Path.GetFullPath(o.Data),
+                Format = AnnotationFiles.Name(format),
+                Images = Path.GetFullPath(o.Images),
+                ImageCount = set.Images.Count,
+                BoxCount = classBoxes,
+                Class = classLabel,
+                Terms = o.Terms,
+                Manifest = "data-manifest.csv",
+                ManifestSha256 = manifestSha,
+                TileSizes = o.Sizes,
+                TileOverlap = o.Overlap,
+                TileCount = tiles.Count,
+                Validation = validation is null ? null : new ValidationData(Path.GetFullPath(validation.Annotations), Path.GetFullPath(validation.ImageFolder), validation.Images, validation.Boxes),
+            },
+            Training = new TrainingRun
+            {
+                EpochsPlanned = result.EpochsPlanned,
+                EpochsCompleted = result.EpochsCompleted,
+                Steps = result.Steps,
+                Batch = result.Batch,
+                Crop = result.Crop,
+                TrainSeconds = result.TrainSeconds,
+                SecondsPerEpoch = result.SecondsPerEpoch,
+                TilesPerSecond = result.TilesPerSecond,
+                Threads = result.Threads,
+                Cores = Environment.ProcessorCount,
+                Status = result.Status.Replace('_', ' '),
+                EpochLosses = result.EpochLosses,
+                ValidationLosses = result.ValLosses,
+                BestEpoch = result.BestEpoch,
+                Trainer = "cvtrain (PyTorch on the CPU): LFFD targets and hard-negative-mined loss, started from the base model's ONNX weights",
+            },
+            Interface = $"Same input ('{baseManifest.Input.Name}', {baseManifest.Input.ColorOrder}, [1,3,H,W]) and outputs as {baseManifest.Name}, the same graph and operators: the edge runs it with no code change and the inference cost is unchanged.",
+            Limits = Limits(o.Terms, baseManifest, validation is not null),
+        };
+        var registered = registry.Register(new ModelRegistration(manifest, modelFile, card, manifestCsv));
+        Console.WriteLine($"registered: {registered.Name} ({registered.File}); card {registered.Card}");
+
+        // 6. Measure base and trained model on the validation frames with the product's own pipeline (cvtools eval).
+        if (validation is not null && o.EvalFrames > 0)
+        {
+            var results = Measure(baseManifest.Name, o.Name, validation, classLabel, o.EvalFrames, workDir);
+            registry.Register(new ModelRegistration(manifest, modelFile, card with { Results = results }, manifestCsv));
+            Console.WriteLine(FormattableString.Invariant(
+                $"measured on {results.Frames} validation frames: recall {results.Base.Recall:0.000} -> {results.Trained.Recall:0.000}, precision {results.Base.Precision:0.000} -> {results.Trained.Precision:0.000}, count MAE {results.Base.CountMae:0.00} -> {results.Trained.CountMae:0.00}"));
+        }
+
+        if (!card.Shippable) Console.WriteLine($"note: {card.Limits[0]}");
+        Console.WriteLine($"use it: cvtools eval --model {o.Name} ...; roll it out only through the model import gate.");
+        return 0;
+    }
+
+    internal static bool IsValidName(string name) =>
+        name.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !name.Contains("..", StringComparison.Ordinal);
+
+    private static int CountBoxes(AnnotationSet set, ObjectClass cls) =>
+        set.Images.Sum(i => i.Boxes.Count(b => !b.Ignore && !b.IsDegenerate && ObjectClassNames.FromLabel(b.Label) == cls));
+
+    private static List<string> Limits(DataTerms terms, ModelManifest baseModel, bool measured)
+    {
+        var limits = new List<string>
+        {
+            terms switch
+            {
+                DataTerms.ResearchOnly => "Trained on research-only data: for development and evaluation on this machine. Never ship these weights or roll this model out.",
+                DataTerms.Undeclared => "The terms of the training images were not declared (--data-terms): confirm the site owns or may use them before this model is rolled out.",
+                _ => $"Trained only on {ModelCard.TermsText(terms)} images named in the data manifest.",
+            },
+            $"It inherits what {baseModel.Name} learnt before: {baseModel.Provenance ?? baseModel.Description ?? "see its card"}",
+            "Tuned for the halls and cameras it saw: measure it on a room it never saw before trusting it elsewhere.",
+        };
+        if (!measured) limits.Add("Not measured here (no --val): run cvtools eval on labelled frames it never saw.");
+        return limits;
+    }
+
+    private sealed record TileSet(string Annotations, string Images, int Count);
+
+    private sealed record ValidationSet(string Annotations, string ImageFolder, string Coco, string FrameList, int Images, int Boxes);
+
+    private static TileSet Slice(AnnotationSet set, TrainOptions o, string workDir)
+    {
+        var options = new SliceOptions { Sizes = o.Sizes, Overlap = o.Overlap };
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems));
+        var dir = Path.Combine(workDir, "tiles");
+        var stamp = Path.Combine(workDir, "tiles.stamp");
+        var key = SliceKey(set, o);
+        var annotations = Path.Combine(dir, "annotations.json");
+        if (File.Exists(stamp) && File.ReadAllText(stamp) == key && File.Exists(annotations))
+        {
+            int count = Directory.GetFiles(Path.Combine(dir, "images")).Length;
+            Console.WriteLine($"tiles: {count} (unchanged, {dir})");
+            return new TileSet(annotations, Path.Combine(dir, "images"), count);
+        }
+
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        using var pixels = DatasetImages.Open(o.Images);
+        var console = Ui.Create();
+        var result = Ui.Progress(console, "slicing", p => DatasetSlicing.Run(set, pixels, options, AnnotationFormat.Coco, dir, p));
+        File.WriteAllText(stamp, key);
+        var perScale = string.Join(", ", result.Plan.Scales.Select(s => $"{s.Kept} of {s.Size} px"));
+        Console.WriteLine($"tiles: {result.Plan.Tiles.Count} ({perScale}) in {dir}");
+        return new TileSet(annotations, Path.Combine(dir, "images"), result.Plan.Tiles.Count);
+    }
+
+    /// <summary>What the tiles depend on: the labels (file, box, label, ignore) and the slicing options.</summary>
+    private static string SliceKey(AnnotationSet set, TrainOptions o)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{Path.GetFullPath(o.Images)}|{string.Join(',', o.Sizes)}|{o.Overlap}\n");
+        foreach (var i in set.Images)
+        {
+            text.Append(i.FileName).Append('|');
+            foreach (var b in i.Boxes) text.Append(CultureInfo.InvariantCulture, $"{b.Box.X},{b.Box.Y},{b.Box.Width},{b.Box.Height},{b.Label},{b.Ignore};");
+            text.Append('\n');
+        }
+
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>Every training image with its sha256 and box count: names the data exactly (file,sha256,boxes).</summary>
+    private static (string Csv, string Sha256) DataManifest(AnnotationSet set, string images, ObjectClass cls)
+    {
+        var csv = new StringBuilder("file,sha256,boxes\n");
+        foreach (var image in set.Images.OrderBy(i => i.FileName, StringComparer.Ordinal))
+        {
+            var path = Path.Combine(images, image.FileName);
+            var hash = File.Exists(path) ? AssetFetcher.HashAsync(path, CancellationToken.None).GetAwaiter().GetResult() : "missing";
+            csv.Append(CultureInfo.InvariantCulture, $"{image.FileName},{hash},{image.Boxes.Count(b => !b.Ignore && ObjectClassNames.FromLabel(b.Label) == cls)}\n");
+        }
+
+        var text = csv.ToString();
+        return (text, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
+    }
+
+    /// <summary>Base and trained model on the validation frames through cvtools eval (same tiling, decoding and matching as any evaluation).</summary>
+    private static MeasuredResults Measure(string baseName, string trainedName, ValidationSet validation, string classLabel, int frames, string workDir)
+    {
+        int step = Math.Max(1, (int)Math.Ceiling(validation.Images / (double)frames));
+        var json = Path.Combine(workDir, "eval.json");
+        const string tiling = "tiled";
+        var root = new RootCommand { EvalCommand.Create() };
+        string[] args =
+        [
+            "eval", "--input", validation.ImageFolder, "--gt", validation.Coco, "--gt-format", "coco", "--list", validation.FrameList,
+            "--class", classLabel, "--match", "center", "--step", step.ToString(CultureInfo.InvariantCulture),
+            "--compare", $"{baseName}@{tiling},{trainedName}@{tiling}", "--json", json,
+        ];
+        Console.WriteLine($"measuring: cvtools {string.Join(' ', args)}");
+        int exit = root.Parse(args).Invoke();
+        if (exit != 0) throw new InvalidOperationException($"measuring on the validation set failed (cvtools eval exit {exit}).");
+        var doc = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        Metrics Read(string key)
+        {
+            var n = doc[key] ?? throw new InvalidDataException($"{json} has no '{key}'.");
+            return new Metrics((double)n["precision"]!, (double)n["recall"]!, (double)n["count_mae"]!, (double)n["ms_per_frame"]!, (int)n["tp"]!, (int)n["fp"]!, (int)n["fn"]!);
+        }
+
+        var baseMetrics = Read($"{baseName}@{tiling}");
+        return new MeasuredResults($"the validation set {Path.GetFullPath(validation.Annotations)}", (int)doc[$"{baseName}@{tiling}"]!["frames"]!, tiling, "center", baseMetrics, Read($"{trainedName}@{tiling}"));
+    }
+}
