@@ -32,6 +32,42 @@ public sealed class EvalCommandTests : IDisposable
         }
 
         Assert.True(doc.RootElement.GetProperty("tiled").GetProperty("tiles_per_frame").GetDouble() > 1);
+
+        // AP, the precision-recall curve, sizes and count error sit beside the stable keys; charts beside the JSON.
+        foreach (var name in new[] { "full", "tiled" })
+        {
+            var r = doc.RootElement.GetProperty(name);
+            Assert.InRange(r.GetProperty("ap50").GetDouble(), 0.7, 1.0);
+            Assert.InRange(r.GetProperty("ap50_95").GetDouble(), 0.2, r.GetProperty("ap50").GetDouble());
+            Assert.Equal(101, r.GetProperty("pr_curve").GetProperty("precision").GetArrayLength());
+            Assert.Equal(51, r.GetProperty("sizes").GetProperty("medium").GetProperty("labels").GetInt32());
+            Assert.Equal(r.GetProperty("count_mae").GetDouble(), r.GetProperty("count_error").GetProperty("mean_absolute").GetDouble(), 3);
+        }
+
+        Assert.True(new FileInfo(Path.Combine(_dir, "pets_pr.png")).Length > 10_000);
+        Assert.True(new FileInfo(Path.Combine(_dir, "pets_sizes.png")).Length > 10_000);
+    }
+
+    [Fact]
+    public async Task Eval_SeatMapWithFourFacesRemovedFromTheLabels_SeatAccuracyCountsThoseSeats()
+    {
+        // The labels are edited (4 of the 29 real face boxes dropped, as if those people had left); the photo is real.
+        var lines = File.ReadAllLines(AssetLocator.Resolve("data/solvay-1927/faces_1280x926.csv")).Where(l => !l.StartsWith('#')).ToList();
+        var gt = Path.Combine(_dir, "faces-minus-4.csv");
+        File.WriteAllLines(gt, lines.Skip(4));
+        var json = Path.Combine(_dir, "seats.json");
+        var (exit, output, error) = await RunAsync("eval", "--input", AssetLocator.Resolve("data/solvay-1927/1280px-Solvay_conference_1927.png"), "--gt", gt,
+            "--class", "face", "--model", "ultraface_rfb_320", "--match", "center", "--auditorium", Path.Combine(AssetLocator.RepositoryRoot!, "samples", "solvay.auditorium.json"), "--json", json);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("seats 29 x 1 frames", output, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var seats = doc.RootElement.GetProperty("seats");
+        Assert.Equal(25, seats.GetProperty("occupied_both").GetInt32());
+        Assert.Equal(4, seats.GetProperty("occupied_detections_only").GetInt32());
+        Assert.Equal(0, seats.GetProperty("occupied_labels_only").GetInt32());
+        Assert.Equal(25.0 / 29, seats.GetProperty("accuracy").GetDouble(), 3);
+        Assert.True(doc.RootElement.TryGetProperty("ap_center", out _));
     }
 
     [Fact]

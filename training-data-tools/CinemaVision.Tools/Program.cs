@@ -2,19 +2,8 @@ using System.CommandLine;
 using CinemaVision.Tools.Commands;
 using CinemaVision.Vision.Models;
 
-// cvtools: each command lives in Commands/<Name>Command.cs and is registered here.
-var root = new RootCommand("CinemaVision command line for installers and data teams.");
-root.Subcommands.Add(VersionCommand.Create());
-root.Subcommands.Add(ModelsCommand.Create());
-root.Subcommands.Add(DetectCommand.Create());
-root.Subcommands.Add(EvalCommand.Create());
-root.Subcommands.Add(BenchCommand.Create());
-root.Subcommands.Add(OccupancyCommand.Create());
-root.Subcommands.Add(TrackCommand.Create());
-root.Subcommands.Add(ProbeCommand.Create());
-root.Subcommands.Add(ConvertCommand.Create());
-root.Subcommands.Add(SliceCommand.Create());
-root.Subcommands.Add(TrainCommand.Create());
+// cvtools: each command lives in Commands/<Name>Command.cs and is registered in Commands/CommandTree.cs.
+var root = CommandTree.Build();
 
 try
 {

@@ -27,4 +27,7 @@ public static class Policies
 
     /// <summary>Managers, security and admins: occupancy, showings.</summary>
     public const string Viewer = "Viewer";
+
+    /// <summary>The data team (and admins): collected frames, model versions.</summary>
+    public const string DataTeam = "DataTeamOnly";
 }

@@ -1,8 +1,10 @@
 using System.Threading.RateLimiting;
 using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
+using CinemaVision.Server.Collection;
 using CinemaVision.Server.Configuration;
 using CinemaVision.Server.Ingest;
+using CinemaVision.Server.Models;
 using CinemaVision.Server.Showings;
 using CinemaVision.Server.Sites;
 using CinemaVision.Server.Storage;
@@ -40,6 +42,8 @@ public static class ServerExtensions
         services.AddCinemaVisionAuth();
         services.AddIngest();
         services.AddAlerting(builder.Configuration);
+        services.AddFrameCollection(builder.Configuration);
+        services.AddModelVersions(builder.Configuration);
         return builder;
     }
 
@@ -110,7 +114,8 @@ public static class ServerExtensions
             .AddPolicy(Policies.SignedIn, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser().RequireRole(Roles.All))
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin))
             .AddPolicy(Policies.Security, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security))
-            .AddPolicy(Policies.Viewer, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.Manager, Roles.DataTeam));
+            .AddPolicy(Policies.Viewer, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.Manager, Roles.DataTeam))
+            .AddPolicy(Policies.DataTeam, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.DataTeam));
         return services;
     }
 
@@ -159,6 +164,8 @@ public static class ServerExtensions
         app.MapCinemaVisionIngest();
         app.MapAlertingEndpoints();
         app.MapSiteEndpoints();
+        app.MapFrameCollectionEndpoints();
+        app.MapModelEndpoints();
         return app;
     }
 

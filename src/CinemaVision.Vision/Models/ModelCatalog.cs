@@ -3,40 +3,22 @@ using CinemaVision.Vision.Assets;
 
 namespace CinemaVision.Vision.Models;
 
-/// <summary>
-/// The models and data assets listed in <c>models/models.json</c>, plus the site's own models (trained or imported
-/// on this machine) from the site registry file, which has the same shape. Registered models are never committed:
-/// the registry and their weights live under git-ignored <c>.cache/models</c> unless CINEMAVISION_MODEL_REGISTRY says
-/// otherwise. Every command finds both kinds by name.
-/// </summary>
+/// <summary>The models and data assets listed in <c>models/models.json</c>.</summary>
 public sealed class ModelCatalog
 {
-    public const string RegistryVariable = "CINEMAVISION_MODEL_REGISTRY";
-
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { ReadCommentHandling = JsonCommentHandling.Skip };
-    private static readonly Lock DefaultLock = new();
-    private static (ModelCatalog Catalog, string Registry, DateTime Stamp)? _default;
+    private static readonly Lazy<ModelCatalog> DefaultCatalog = new(() => Load(DefaultManifestPath));
 
-    private ModelCatalog(string manifestPath, IReadOnlyList<ModelManifest> models, IReadOnlyList<DataAsset> data, string? registryPath, IReadOnlyList<ModelManifest> registered)
+    private ModelCatalog(string manifestPath, IReadOnlyList<ModelManifest> models, IReadOnlyList<DataAsset> data)
     {
         ManifestPath = manifestPath;
-        Models = [.. models, .. registered];
+        Models = models;
         Data = data;
-        RegistryPath = registryPath;
-        Registered = registered;
     }
 
     public string ManifestPath { get; }
-
-    /// <summary>Every model: the manifest's, then the site's registered ones.</summary>
     public IReadOnlyList<ModelManifest> Models { get; }
     public IReadOnlyList<DataAsset> Data { get; }
-
-    /// <summary>The site registry file read, if any.</summary>
-    public string? RegistryPath { get; }
-
-    /// <summary>The site's own models (their <see cref="ModelManifest.File"/> is an absolute path; nothing to fetch).</summary>
-    public IReadOnlyList<ModelManifest> Registered { get; }
 
     /// <summary>The repository's <c>models/models.json</c>; overridable with CINEMAVISION_MODELS_MANIFEST.</summary>
     public static string DefaultManifestPath =>
@@ -44,102 +26,62 @@ public sealed class ModelCatalog
             ? p
             : Path.Combine(AssetLocator.RepositoryRoot ?? AppContext.BaseDirectory, "models", "models.json");
 
-    /// <summary>The site registry: CINEMAVISION_MODEL_REGISTRY (a registry.json, or a folder holding one), else <c>.cache/models/registry.json</c> at the repository root.</summary>
-    public static string DefaultRegistryPath
+    public static ModelCatalog Default => DefaultCatalog.Value;
+
+    public static ModelCatalog Load(string manifestPath)
     {
-        get
+        if (!File.Exists(manifestPath))
         {
-            var configured = Environment.GetEnvironmentVariable(RegistryVariable);
-            if (configured is { Length: > 0 })
-            {
-                return configured.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? Path.GetFullPath(configured) : Path.Combine(Path.GetFullPath(configured), "registry.json");
-            }
-
-            return Path.Combine(AssetLocator.RepositoryRoot ?? Directory.GetCurrentDirectory(), ".cache", "models", "registry.json");
+            throw new ModelAssetException("models.json", $"model manifest not found at {manifestPath}");
         }
-    }
 
-    /// <summary>The default catalog, read again when the site registry changes (a model registered by this process is found at once).</summary>
-    public static ModelCatalog Default
-    {
-        get
+        ManifestDocument? doc;
+        try
         {
-            var registry = DefaultRegistryPath;
-            var stamp = File.Exists(registry) ? File.GetLastWriteTimeUtc(registry) : DateTime.MinValue;
-            lock (DefaultLock)
-            {
-                if (_default is not { } d || d.Registry != registry || d.Stamp != stamp)
-                {
-                    _default = (Load(DefaultManifestPath, registry), registry, stamp);
-                }
-
-                return _default.Value.Catalog;
-            }
+            doc = JsonSerializer.Deserialize<ManifestDocument>(File.ReadAllText(manifestPath), JsonOptions);
         }
-    }
+        catch (JsonException ex)
+        {
+            throw new ModelAssetException("models.json", $"{manifestPath} is not valid: {ex.Message}", ex);
+        }
 
-    /// <summary>Reads the manifest and, when it exists, the site registry (a registered model may not reuse a manifest name).</summary>
-    public static ModelCatalog Load(string manifestPath, string? registryPath = null)
-    {
-        var doc = Read(manifestPath, "models.json");
-        if (doc.Models is null || doc.Models.Count == 0)
+        if (doc?.Models is null || doc.Models.Count == 0)
         {
             throw new ModelAssetException("models.json", $"{manifestPath} lists no models");
         }
 
-        List<ModelManifest> registered = [];
-        if (registryPath is not null && File.Exists(registryPath))
-        {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(registryPath))!;
-            registered = [.. (Read(registryPath, "registry.json").Models ?? []).Select(m => m with
-            {
-                File = Path.GetFullPath(Path.Combine(dir, m.File)),
-                Card = m.Card is null ? null : Path.GetFullPath(Path.Combine(dir, m.Card)),
-            })];
-        }
-
-        var duplicate = doc.Models.Concat(registered).GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        var duplicate = doc.Models.GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new ModelAssetException(duplicate.Key, $"listed twice in {manifestPath}{(registered.Count > 0 ? $" and {registryPath}" : "")}");
+            throw new ModelAssetException(duplicate.Key, $"listed twice in {manifestPath}");
         }
 
-        return new ModelCatalog(manifestPath, doc.Models, doc.Data ?? [], registryPath, registered);
+        return new ModelCatalog(manifestPath, doc.Models, doc.Data ?? []);
     }
 
-    private static ManifestDocument Read(string path, string what)
+    /// <summary>
+    /// A model by name: a shipped one, else the site's registered one (its promoted version, else its newest);
+    /// <c>NAME:VERSION</c> names a registered version.
+    /// </summary>
+    public ModelManifest Get(string name)
     {
-        if (!File.Exists(path))
-        {
-            throw new ModelAssetException(what, $"model manifest not found at {path}");
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<ManifestDocument>(File.ReadAllText(path), JsonOptions)
-                ?? throw new ModelAssetException(what, $"{path} is empty");
-        }
-        catch (JsonException ex)
-        {
-            throw new ModelAssetException(what, $"{path} is not valid: {ex.Message}", ex);
-        }
+        if (Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { } shipped) return shipped;
+        var registry = ModelRegistry.Default;
+        var parts = name.Split(':', 2);
+        var registered = parts.Length == 2 ? registry.Find(parts[0], parts[1]) : registry.Current(name);
+        return registered?.Manifest ?? throw new ModelAssetException(name,
+            $"unknown model; known models: {string.Join(", ", Models.Select(m => m.Name).Concat(registry.Models.Select(m => m.Manifest.Name).Distinct(StringComparer.OrdinalIgnoreCase)))}");
     }
 
-    public bool IsRegistered(ModelManifest model) => Registered.Any(r => string.Equals(r.Name, model.Name, StringComparison.OrdinalIgnoreCase));
-
-    public ModelManifest Get(string name) =>
-        Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ModelAssetException(name, $"unknown model; known models: {string.Join(", ", Models.Select(m => m.Name))}");
-
-    /// <summary>The verified local file of a model (cache or mirror; a registered model's own file).</summary>
+    /// <summary>The verified local file of a model (cache or mirror).</summary>
     public static string ResolveFile(ModelManifest model) =>
-        AssetLocator.TryResolve(model.File) ?? throw new ModelAssetException(
+        (model.File.StartsWith("registry/", StringComparison.Ordinal) && File.Exists(Path.Combine(ModelRegistry.Default.Root, model.File["registry/".Length..]))
+            ? Path.Combine(ModelRegistry.Default.Root, model.File["registry/".Length..])
+            : AssetLocator.TryResolve(model.File)) ?? throw new ModelAssetException(
             model.Name,
-            Path.IsPathRooted(model.File)
-                ? $"weights file {model.File} of this registered model does not exist (moved or deleted?)"
-                : $"weights '{model.File}' are not in {AssetLocator.CacheRoot}; run './cvtools models fetch' (or set {AssetLocator.MirrorVariable})");
+            $"weights '{model.File}' are not in {AssetLocator.CacheRoot}; run './cvtools models fetch' (or set {AssetLocator.MirrorVariable})");
 
-    private sealed record ManifestDocument(List<ModelManifest>? Models, List<DataAsset>? Data);
+    private sealed record ManifestDocument(List<ModelManifest> Models, List<DataAsset>? Data);
 }
 
 /// <summary>A model or asset that is missing, corrupt or does not match its manifest. The message names it.</summary>

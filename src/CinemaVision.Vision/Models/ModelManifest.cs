@@ -22,9 +22,6 @@ public sealed record ModelManifest
     /// </summary>
     public string? Provenance { get; init; }
 
-    /// <summary>The model card of a site model (registry entries: what it was trained on, how, and how it measured).</summary>
-    public string? Card { get; init; }
-
     /// <summary>The output layout: <c>yolox</c>, <c>ultraface</c>, <c>lffd</c>, <c>ultralytics-v5</c>, <c>ultralytics-v8</c> or <c>ultralytics-v11</c> (see <c>Decoders</c>).</summary>
     public required string Decoder { get; init; }
     public required ModelInput Input { get; init; }

@@ -46,6 +46,35 @@ public sealed class ServerFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>Creates a person with a role through the admin API and returns a client signed in as them.</summary>
+    public async Task<HttpClient> UserClientAsync(string userName, string role)
+    {
+        using (var admin = await AdminClientAsync())
+        {
+            using var created = await admin.PostAsJsonAsync("/api/v1/admin/users", new { userName, password = "password-of-" + userName, role });
+            created.EnsureSuccessStatusCode();
+        }
+
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = userName, ["password"] = "password-of-" + userName, ["returnUrl"] = "/" });
+        using var response = await client.PostAsync(new Uri("/login", UriKind.Relative), form);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        return client;
+    }
+
+    /// <summary>The audit log's entries (actor, action, subject), oldest first.</summary>
+    public IReadOnlyList<(string Actor, string Action, string Subject)> AuditEntries()
+    {
+        var db = Services.GetRequiredService<CinemaVision.Server.Storage.StateDatabase>();
+        using var c = db.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT actor, action, subject FROM audit_log ORDER BY rowid";
+        using var r = cmd.ExecuteReader();
+        var list = new List<(string, string, string)>();
+        while (r.Read()) list.Add((r.GetString(0), r.GetString(1), r.GetString(2)));
+        return list;
+    }
+
     /// <summary>Registers an agent through the admin API and returns a client carrying its key.</summary>
     public async Task<(HttpClient Client, string Key)> AgentClientAsync(string agentId, string siteId)
     {

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using CinemaVision.Tools.Commands;
 using CinemaVision.Vision.Assets;
 
@@ -9,7 +8,7 @@ internal static class Cli
 {
     public static async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
-        var root = new RootCommand { EvalCommand.Create(), DetectCommand.Create(), ConvertCommand.Create(), SliceCommand.Create(), TrainCommand.Create() };
+        var root = CommandTree.Build();
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         var (oldOut, oldErr) = (Console.Out, Console.Error);

@@ -20,7 +20,7 @@ internal static class BenchCommand
         var iterations = new Option<int>("--iterations") { Description = "Timed frames per size.", DefaultValueFactory = _ => 10 };
         var image = new Option<string?>("--image") { Description = "Source image scaled to each size (default: a PETS frame)." };
         var args = new DetectorArguments();
-        var command = new Command("bench", "Measure detection speed and allocations per frame size.") { sizes, iterations, image };
+        var command = new Command("bench", "Measure detection speed and allocations per frame size.\n\nExamples:\n  cvtools bench\n  cvtools bench --sizes 1920x1080 --tiling auto --iterations 20") { sizes, iterations, image };
         args.AddTo(command);
         command.SetAction(parse =>
         {

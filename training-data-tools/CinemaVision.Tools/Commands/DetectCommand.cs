@@ -16,7 +16,7 @@ internal static class DetectCommand
         var showTiles = new Option<bool>("--show-tiles") { Description = "Also draw the tile grid." };
         var maxFrames = new Option<int>("--frames") { Description = "Stop after N frames of a video.", DefaultValueFactory = _ => int.MaxValue };
         var args = new DetectorArguments();
-        var command = new Command("detect", "Run the (tiled) detector on an image or video and draw what it finds.") { input, output, showTiles, maxFrames };
+        var command = new Command("detect", "Run the (tiled) detector on an image or video and draw what it finds.\n\nExamples:\n  cvtools detect photo.jpg --out photo-detections.png\n  cvtools detect hall.mp4 --model person_yolox_192 --show-tiles --frames 100 --out hall.avi") { input, output, showTiles, maxFrames };
         args.AddTo(command);
         command.SetAction(parse =>
         {

@@ -7,6 +7,7 @@ using CinemaVision.Core.Detections;
 using CinemaVision.Core.Evaluation;
 using CinemaVision.Core.Geometry;
 using CinemaVision.Tools.Datasets;
+using CinemaVision.Tools.Evaluation;
 using CinemaVision.Vision.Detectors;
 
 namespace CinemaVision.Tools.Commands;
@@ -33,19 +34,30 @@ internal static class EvalCommand
         var ignore = new Option<string[]>("--ignore-region") { Description = "x,y,w,h of a region whose unlabelled detections count neither way (repeatable).", AllowMultipleArgumentsPerToken = false };
         var list = new Option<string?>("--list") { Description = "Evaluate only the images this file names: one name a line, or a CSV 'filename,group' (such as a data set's rooms.csv) with --room." };
         var room = new Option<string?>("--room") { Description = "With a CSV --list: only the frames of this group (room), e.g. 1-403. Keep a room you never tune on." };
+        var extras = new Extras();
         var args = new DetectorArguments();
         var command = new Command("eval", """
-            Evaluate a detector configuration on labelled footage. Prints and writes (--json) precision, recall, f1,
-            count_mae (mean absolute error of the per-frame count), frames, ms_per_frame, tp, fp, fn. With --compare,
-            one such object per configuration under its name. MOT boxes with flag 0 are ignore regions; MOT frame
-            n+1 is video frame n.
+            Evaluate detector configurations on labelled footage. Prints and writes (--json) precision, recall, f1,
+            count_mae (mean absolute error of the per-frame count), frames, ms_per_frame, tp, fp, fn at the operating
+            threshold; ap50 and ap50_95 (COCO-style, 101-point interpolation, from one run at a low score floor);
+            count_error; pr_curve and sizes (small/medium/large); seats (seat-level accuracy) with --auditorium.
+            With --compare or --models, one such object per configuration under its name, side by side, and the
+            PNG charts (precision-recall, AP by size) show them together. MOT boxes with flag 0 are ignore regions;
+            MOT frame n+1 is video frame n.
+
+            Examples:
+              cvtools eval --input vtest_first100.avi --gt gt_first100.txt --compare full,tiled --json pets.json
+              cvtools eval --input scut-head-classroom/JPEGImages --gt scut-head-classroom --class head --json heads.json
+              cvtools eval --input hall.png --gt faces.csv --class face --model ultraface_rfb_640 --auditorium hall.auditorium.json
+              cvtools eval --input frames/ --gt labels.json --models yolox_nano_coco_416,person_yolox_192 --plots charts/
             """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room };
+        extras.AddTo(command);
         args.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room);
+                return Run(parse, args, extras, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room);
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
             {
@@ -56,7 +68,22 @@ internal static class EvalCommand
         return command;
     }
 
-    private static int Run(ParseResult parse, DetectorArguments args, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
+    /// <summary>The options eval grew for AP, charts, seats and model comparison.</summary>
+    private sealed class Extras
+    {
+        public Option<string?> Models { get; } = new("--models") { Description = "Comma-separated model names to compare side by side (each with --tiling); same as --compare m1@tiling,m2@tiling." };
+        public Option<string?> Plots { get; } = new("--plots") { Description = "Folder for the PNG charts (precision-recall curve, AP by size). Default: beside --json." };
+        public Option<string?> Auditorium { get; } = new("--auditorium") { Description = "Auditorium file with a seat map: adds seat-level accuracy (seats)." };
+        public Option<string?> Camera { get; } = new("--camera") { Description = "The auditorium camera whose seats to use (default: the first)." };
+        public Option<float> ApFloor { get; } = new("--ap-floor") { Description = "Lowest detection score kept for AP (the operating threshold still decides precision/recall).", DefaultValueFactory = _ => 0.05f };
+
+        public void AddTo(Command command)
+        {
+            foreach (var o in new Option[] { Models, Plots, Auditorium, Camera, ApFloor }) command.Options.Add(o);
+        }
+    }
+
+    private static int Run(ParseResult parse, DetectorArguments args, Extras extras, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
         Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut,
         Option<string?> list, Option<string?> room)
     {
@@ -73,59 +100,44 @@ internal static class EvalCommand
         };
         var ignoreRegions = (parse.GetValue(ignore) ?? []).Select(ParseRegion).ToList();
 
-        var configs = (parse.GetValue(compare) ?? parse.GetValue(args.Tiling)!)
+        var configs = ((parse.GetValue(extras.Models) is { } models
+                ? string.Join(',', models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => $"{m}@{parse.GetValue(args.Tiling)}"))
+                : null) ?? parse.GetValue(compare) ?? parse.GetValue(args.Tiling)!)
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(c => c.Contains('@', StringComparison.Ordinal) ? (Name: c, Model: c.Split('@')[0], Tiling: c.Split('@')[1]) : (Name: c, Model: parse.GetValue(args.Model)!, Tiling: c))
             .ToList();
+        bool sideBySide = parse.GetValue(compare) is not null || parse.GetValue(extras.Models) is not null;
+        var auditorium = parse.GetValue(extras.Auditorium) is { } auditoriumPath
+            ? Core.Auditoriums.AuditoriumFile.Parse(File.ReadAllText(auditoriumPath)).GetOrThrow()
+            : null;
+        var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls, source);
 
-        var results = new List<(EvaluationResult Result, string Model, string Tiling, double Tiles)>();
-        foreach (var config in configs)
+        var settings = new EvalSettings(cls, criterion, parse.GetValue(iou), ignoreRegions, parse.GetValue(frames), Math.Max(1, parse.GetValue(step)), parse.GetValue(extras.ApFloor),
+            auditorium, parse.GetValue(extras.Camera), parse.GetValue(debugOut), only);
+        var results = configs.Select(config => EvalRunner.Run(config.Name, args.Build(parse, config.Tiling, config.Model), source, truthCache, settings)).ToList();
+
+        Console.WriteLine($"{"config",-28} {"precision",9} {"recall",7} {"f1",6} {"ap50",6} {"ap50_95",7} {"count_mae",9} {"frames",6} {"ms/frame",8} {"tiles",5}  tp/fp/fn");
+        foreach (var m in results)
         {
-            var options = args.Build(parse, config.Tiling, config.Model);
-            using var detector = DetectorFactory.Create(options);
-            var evaluator = new DetectionEvaluator(cls, criterion, parse.GetValue(iou), ignoreRegions);
-            var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls, source);
-            double totalMs = 0;
-            long tiles = 0;
-            // Warm-up so the first frame's one-off costs (graph optimisation, page faults) do not skew ms per frame.
-            foreach (var (_, _, _, image) in FrameInputs.Read(source, 1, 1, only)) detector.Detect(image);
-            foreach (var (_, key, _, image) in FrameInputs.Read(source, parse.GetValue(frames), Math.Max(1, parse.GetValue(step)), only))
+            var r = m.Result;
+            Console.WriteLine(FormattableString.Invariant($"{r.Name,-28} {r.Precision,9:0.000} {r.Recall,7:0.000} {r.F1,6:0.000} {Show(m.Ap.Ap50),6} {Show(m.Ap.Ap50To95),7} {r.CountMae,9:0.000} {r.Frames,6} {r.MsPerFrame,8:0.0} {m.Tiles,5:0.#}  {r.TruePositives}/{r.FalsePositives}/{r.FalseNegatives}"));
+        }
+
+        foreach (var m in results)
+        {
+            var sizes = string.Join("  ", m.Ap.Sizes.Select(z => FormattableString.Invariant($"{z.Name} {z.Labels} labels ap50 {Show(z.Ap50)} recall {Show(z.Recall50)}")));
+            Console.WriteLine(FormattableString.Invariant($"{m.Result.Name}: {sizes}; count error mean {m.Counts.MeanSigned:+0.00;-0.00;0} rmse {m.Counts.Rmse:0.00} worst {m.Counts.MaxAbsolute}"));
+            if (m.Seats is { } seatResult)
             {
-                var sw = Stopwatch.StartNew();
-                var found = detector.Detect(image);
-                totalMs += sw.Elapsed.TotalMilliseconds;
-                tiles += detector.PlanFor(new SizeI(image.Width, image.Height)).TileCount;
-                var truth = truthCache.For(key);
-                var outcome = evaluator.AddFrame(found, truth);
-                if (parse.GetValue(debugOut) is { } dir)
-                {
-                    Directory.CreateDirectory(dir);
-                    using var canvas = image.Clone();
-                    foreach (var t in truth)
-                    {
-                        OpenCvSharp.Cv2.Rectangle(canvas, new OpenCvSharp.Rect((int)t.Box.X, (int)t.Box.Y, (int)t.Box.Width, (int)t.Box.Height), t.Ignore ? new OpenCvSharp.Scalar(128, 128, 128) : new OpenCvSharp.Scalar(255, 0, 255), 1);
-                    }
-
-                    DetectCommand.Draw(canvas, found.Where(d => d.Class == cls));
-                    OpenCvSharp.Cv2.PutText(canvas, $"tp {outcome.TruePositives} fp {outcome.FalsePositives} fn {outcome.FalseNegatives}", new OpenCvSharp.Point(5, 15), OpenCvSharp.HersheyFonts.HersheySimplex, 0.5, new OpenCvSharp.Scalar(0, 255, 255), 1);
-                    OpenCvSharp.Cv2.ImWrite(Path.Combine(dir, $"{config.Name.Replace('@', '_')}_{key}.png"), canvas);
-                }
+                Console.WriteLine(FormattableString.Invariant($"{m.Result.Name}: seats {seatResult.Seats} x {seatResult.Frames} frames, accuracy {seatResult.Accuracy:0.000}, occupied precision {seatResult.Precision:0.000} recall {seatResult.Recall:0.000}"));
             }
-
-            if (evaluator.Frames == 0) throw new InvalidDataException($"No frames could be read from {source}.");
-            results.Add((evaluator.Result(config.Name, totalMs / evaluator.Frames), config.Model, config.Tiling, (double)tiles / evaluator.Frames));
         }
 
-        Console.WriteLine($"{"config",-28} {"precision",9} {"recall",7} {"f1",6} {"count_mae",9} {"frames",6} {"ms/frame",8} {"tiles",5}  tp/fp/fn");
-        foreach (var (r, _, _, t) in results)
-        {
-            Console.WriteLine(FormattableString.Invariant($"{r.Name,-28} {r.Precision,9:0.000} {r.Recall,7:0.000} {r.F1,6:0.000} {r.CountMae,9:0.000} {r.Frames,6} {r.MsPerFrame,8:0.0} {t,5:0.#}  {r.TruePositives}/{r.FalsePositives}/{r.FalseNegatives}"));
-        }
-
-        if (parse.GetValue(json) is { } jsonPath)
+        var jsonPath = parse.GetValue(json);
+        if (jsonPath is not null)
         {
             JsonNode node;
-            if (parse.GetValue(compare) is null)
+            if (!sideBySide)
             {
                 node = ToJson(results[0]);
             }
@@ -139,24 +151,87 @@ internal static class EvalCommand
             File.WriteAllText(jsonPath, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         }
 
+        if ((parse.GetValue(extras.Plots) ?? (jsonPath is null ? null : Path.GetDirectoryName(Path.GetFullPath(jsonPath)))) is { } plots)
+        {
+            Directory.CreateDirectory(plots);
+            var stem = jsonPath is null ? "eval" : Path.GetFileNameWithoutExtension(jsonPath);
+            var series = results.Select(r => (r.Result.Name, r.Ap)).ToList();
+            EvalPlots.PrecisionRecall(Path.Combine(plots, stem + "_pr.png"), series);
+            EvalPlots.Sizes(Path.Combine(plots, stem + "_sizes.png"), series);
+            Console.WriteLine($"charts: {Path.Combine(plots, stem + "_pr.png")}, {Path.Combine(plots, stem + "_sizes.png")}");
+        }
+
         return 0;
     }
 
-    private static JsonObject ToJson((EvaluationResult Result, string Model, string Tiling, double Tiles) r) => new()
+    private static string Show(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "-";
+
+    private static JsonObject ToJson(Measured m)
     {
-        ["precision"] = Math.Round(r.Result.Precision, 4),
-        ["recall"] = Math.Round(r.Result.Recall, 4),
-        ["f1"] = Math.Round(r.Result.F1, 4),
-        ["count_mae"] = Math.Round(r.Result.CountMae, 4),
-        ["frames"] = r.Result.Frames,
-        ["ms_per_frame"] = Math.Round(r.Result.MsPerFrame, 2),
-        ["tp"] = r.Result.TruePositives,
-        ["fp"] = r.Result.FalsePositives,
-        ["fn"] = r.Result.FalseNegatives,
-        ["model"] = r.Model,
-        ["tiling"] = r.Tiling,
-        ["tiles_per_frame"] = Math.Round(r.Tiles, 2),
-    };
+        var r = m.Result;
+        var o = new JsonObject
+        {
+            ["precision"] = Math.Round(r.Precision, 4),
+            ["recall"] = Math.Round(r.Recall, 4),
+            ["f1"] = Math.Round(r.F1, 4),
+            ["count_mae"] = Math.Round(r.CountMae, 4),
+            ["frames"] = r.Frames,
+            ["ms_per_frame"] = Math.Round(r.MsPerFrame, 2),
+            ["tp"] = r.TruePositives,
+            ["fp"] = r.FalsePositives,
+            ["fn"] = r.FalseNegatives,
+            ["model"] = m.Model,
+            ["tiling"] = m.Tiling,
+            ["tiles_per_frame"] = Math.Round(m.Tiles, 2),
+            ["score_threshold"] = Math.Round(m.Operating, 4),
+            ["labels"] = m.Ap.Labels,
+            ["ap50"] = Round(m.Ap.Ap50),
+            ["ap75"] = Round(m.Ap.Ap75),
+            ["ap50_95"] = Round(m.Ap.Ap50To95),
+            ["count_error"] = new JsonObject
+            {
+                ["mean_absolute"] = Math.Round(m.Counts.MeanAbsolute, 4),
+                ["mean_signed"] = Math.Round(m.Counts.MeanSigned, 4),
+                ["rmse"] = Math.Round(m.Counts.Rmse, 4),
+                ["max_absolute"] = m.Counts.MaxAbsolute,
+                ["relative"] = Math.Round(m.Counts.RelativeMae, 4),
+            },
+            ["pr_curve"] = new JsonObject
+            {
+                ["iou"] = 0.5,
+                ["recall"] = new JsonArray([.. AveragePrecisionResult.RecallPoints.Select(v => (JsonNode)v)]),
+                ["precision"] = new JsonArray([.. m.Ap.PrecisionAtRecall50.Select(v => (JsonNode)Math.Round(v, 4))]),
+            },
+            ["sizes"] = new JsonObject(m.Ap.Sizes.Select(z => KeyValuePair.Create(z.Name, (JsonNode?)new JsonObject
+            {
+                ["labels"] = z.Labels,
+                ["ap50"] = Round(z.Ap50),
+                ["ap50_95"] = Round(z.Ap50To95),
+                ["recall"] = Round(z.Recall50),
+                ["max_recall"] = Round(z.MaxRecall50),
+            }))),
+        };
+        if (m.Ap.ApCenter is { } center) o["ap_center"] = Math.Round(center, 4);
+        if (m.Seats is { } s)
+        {
+            o["seats"] = new JsonObject
+            {
+                ["seats"] = s.Seats,
+                ["frames"] = s.Frames,
+                ["accuracy"] = Math.Round(s.Accuracy, 4),
+                ["precision"] = Math.Round(s.Precision, 4),
+                ["recall"] = Math.Round(s.Recall, 4),
+                ["occupied_both"] = s.OccupiedBoth,
+                ["occupied_detections_only"] = s.OccupiedOnlyByDetections,
+                ["occupied_labels_only"] = s.OccupiedOnlyByLabels,
+                ["empty_both"] = s.EmptyBoth,
+            };
+        }
+
+        return o;
+    }
+
+    private static JsonValue? Round(double? v) => v is { } x ? JsonValue.Create(Math.Round(x, 4)) : null;
 
     private static BoxF ParseRegion(string value)
     {

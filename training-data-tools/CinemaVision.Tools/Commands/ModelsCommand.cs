@@ -10,10 +10,11 @@ internal static class ModelsCommand
 {
     public static Command Create()
     {
-        var command = new Command("models", "Fetch, list and verify the model weights and sample footage listed in models/models.json.");
+        var command = new Command("models", "Fetch, list and verify the shipped models and sample footage (models/models.json); import and gate the site's own models.\n\nExamples:\n  cvtools models fetch\n  cvtools models list\n  cvtools models import hall_heads.onnx --name hall_heads --base-model lffd_head --eval-input held-out/ --eval-gt held-out/ --class head");
         command.Subcommands.Add(Fetch());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Verify());
+        command.Subcommands.Add(ModelsImportCommand.Create());
         return command;
     }
 
@@ -22,15 +23,14 @@ internal static class ModelsCommand
         var mirror = new Option<string?>("--mirror") { Description = $"Folder to copy assets from (default: ${AssetLocator.MirrorVariable}, else download from each upstream URL)." };
         var only = new Option<string?>("--only") { Description = "Fetch only this model (name) or data file (path)." };
         var noData = new Option<bool>("--models-only") { Description = "Skip the sample footage and photos." };
-        var command = new Command("fetch", "Copy each asset from the mirror folder or download it, verify its sha256, and store it in the cache (.cache/assets).") { mirror, only, noData };
+        var command = new Command("fetch", "Copy each asset from the mirror folder or download it, verify its sha256, and store it in the cache (.cache/assets).\n\nExamples:\n  cvtools models fetch\n  cvtools models fetch --mirror /media/usb/cinemavision-assets --models-only") { mirror, only, noData };
         command.SetAction(async (parse, ct) =>
         {
             var catalog = ModelCatalog.Default;
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var fetcher = AssetFetcher.CreateDefault(http, parse.GetValue(mirror));
             var filter = parse.GetValue(only);
-            // The site's registered models are local files (cvtools train): there is nothing to fetch for them.
-            var items = catalog.Models.Where(m => !catalog.IsRegistered(m)).Select(m => (m.Name, m.File, m.Sha256, m.Url, m.Provenance))
+            var items = catalog.Models.Select(m => (m.Name, m.File, m.Sha256, m.Url, m.Provenance))
                 .Concat(parse.GetValue(noData) ? [] : catalog.Data.Select(d => (Name: d.File, d.File, d.Sha256, d.Url, Provenance: (string?)null)))
                 .Where(i => filter is null || string.Equals(i.Name, filter, StringComparison.OrdinalIgnoreCase) || string.Equals(i.File, filter, StringComparison.OrdinalIgnoreCase))
                 .ToList();
@@ -65,17 +65,21 @@ internal static class ModelsCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the models in the manifest and the site's registered models with their input, classes and licence.");
+        var command = new Command("list", "List the shipped models and the site's registered ones with their input, classes, licence or status.\n\nExamples:\n  cvtools models list");
         command.SetAction(_ =>
         {
-            var catalog = ModelCatalog.Default;
-            foreach (var m in catalog.Models)
+            foreach (var m in ModelCatalog.Default.Models)
             {
-                var cached = AssetLocator.TryResolve(m.File) is null ? (catalog.IsRegistered(m) ? "missing" : "not fetched") : (catalog.IsRegistered(m) ? "site model" : "available");
+                var cached = AssetLocator.TryResolve(m.File) is null ? "not fetched" : "available";
                 var shape = m.Input.DynamicSize ? $"[1,3,any,any] (nominal {m.Input.Width}x{m.Input.Height})" : $"[{string.Join(",", m.Input.Shape)}]";
                 Console.WriteLine($"{m.Name,-22} {m.Decoder,-9} input {m.Input.Name} {shape} {m.Input.ColorOrder} {m.Input.Resize,-9} {m.ClassNames.Count,3} classes  {m.Licence,-10} {cached}");
                 if (m.Provenance is not null) Console.WriteLine($"{"",-22} provenance: {m.Provenance}");
-                if (m.Card is not null) Console.WriteLine($"{"",-22} card: {m.Card}");
+            }
+
+            foreach (var r in ModelRegistry.Default.Models)
+            {
+                var m = r.Manifest;
+                Console.WriteLine($"{m.Name + ":" + m.Version,-22} {m.Decoder,-9} input {m.Input.Name} [{string.Join(",", m.Input.Shape)}] {m.ClassNames.Count,3} classes  {r.Status,-10} registered {r.RegisteredAt:yyyy-MM-dd}, base {r.Card.BaseModel ?? "-"}");
             }
 
             return 0;
@@ -85,7 +89,7 @@ internal static class ModelsCommand
 
     private static Command Verify()
     {
-        var command = new Command("verify", "Load every model with ONNX Runtime and check hash, input name/shape and class count against the manifest.");
+        var command = new Command("verify", "Load every model with ONNX Runtime and check hash, input name/shape and class count against the manifest.\n\nExamples:\n  cvtools models verify");
         command.SetAction(_ =>
         {
             int failed = 0;

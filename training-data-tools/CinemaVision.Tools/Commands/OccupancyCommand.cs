@@ -32,7 +32,7 @@ internal static class OccupancyCommand
         var frames = new Option<int>("--frames") { Description = "Analyse at most N video frames.", DefaultValueFactory = _ => int.MaxValue };
         var post = new Option<string?>("--post") { Description = "Send the occupancy samples, seat changes and events to a central service (base URL, e.g. http://127.0.0.1:8080) with the agent key in CINEMAVISION_API_KEY and its id in CINEMAVISION_AGENT_ID." };
         var aisleSeconds = new Option<double?>("--aisle-seconds") { Description = "Seconds in an aisle before an incident (default 30)." };
-        var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised.")
+        var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised.\n\nExamples:\n  cvtools occupancy --input hall.jpg --auditorium hall.auditorium.json --out seats.png\n  cvtools occupancy --input hall.mp4 --auditorium hall.auditorium.json --state feature --json occupancy.json")
         {
             input, auditorium, camera, json, output, faces, state, fps, frames, post, aisleSeconds,
         };

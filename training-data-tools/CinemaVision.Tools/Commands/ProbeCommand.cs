@@ -34,7 +34,7 @@ internal static class ProbeCommand
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the first frame.", DefaultValueFactory = _ => 15 };
         var loop = new Option<bool>("--loop") { Description = "Files: loop (for long runs such as --frames 10000)." };
         var kind = new Option<string?>("--kind") { Description = "file | stream | snapshot | device (default: from the URL). 'stream' reads a file through ffmpeg too." };
-        var command = new Command("probe", "Check a camera: stream size, achieved frame rate, skipped frames, reconnects, health, CPU and memory.") { source, frames, json, fps, reference, state, timeout, loop, kind };
+        var command = new Command("probe", "Check a camera: stream size, achieved frame rate, skipped frames, reconnects, health, CPU and memory.\n\nExamples:\n  cvtools probe rtsp://10.0.0.21/stream1 --frames 100\n  cvtools probe hall.mp4 --reference hall-reference.jpg --json probe.json") { source, frames, json, fps, reference, state, timeout, loop, kind };
         command.SetAction(async (parse, ct) =>
         {
             var url = parse.GetValue(source)!;

@@ -19,7 +19,7 @@ internal static class TrackCommand
         var json = new Option<string?>("--json") { Description = "Write the figures as JSON." };
         var ignore = new Option<string[]>("--ignore-region") { Description = "x,y,w,h where unlabelled tracks count neither way (repeatable)." };
         var args = new DetectorArguments();
-        var command = new Command("track", "Track people over a labelled sequence and report MOTA, ID switches, misses and false positives.") { input, gt, json, ignore };
+        var command = new Command("track", "Track people over a labelled sequence and report MOTA, ID switches, misses and false positives.\n\nExamples:\n  cvtools track --input vtest_first100.avi --gt gt_first100.txt --ignore-region 0,0,330,150") { input, gt, json, ignore };
         args.AddTo(command);
         command.SetAction(parse =>
         {

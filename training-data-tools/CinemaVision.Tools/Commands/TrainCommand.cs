@@ -1,12 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
+using CinemaVision.Core.Evaluation;
 using CinemaVision.Core.Datasets;
 using CinemaVision.Core.Detections;
 using CinemaVision.Tools.Datasets;
+using CinemaVision.Tools.Models;
 using CinemaVision.Tools.Training;
 using CinemaVision.Vision.Assets;
+using CinemaVision.Core.Tiling;
 using CinemaVision.Vision.Detectors;
 using CinemaVision.Vision.Models;
 
@@ -80,7 +83,7 @@ internal static class TrainCommand
             };
             try
             {
-                return Run(options, LocalModelRegistry.Default);
+                return Run(options, ModelRegistry.Default);
             }
             catch (InvalidOperationException ex)
             {
@@ -123,7 +126,7 @@ internal static class TrainCommand
         _ => throw new ArgumentException($"--data-terms must be site-owned, licensed or research-only (was '{value}')."),
     };
 
-    internal static int Run(TrainOptions o, IModelRegistry registry)
+    internal static int Run(TrainOptions o, ModelRegistry registry)
     {
         if (!IsValidName(o.Name)) throw new ArgumentException($"--name '{o.Name}' must be 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit.");
         if (o.Epochs is < 1) throw new ArgumentException("--epochs must be at least 1.");
@@ -138,7 +141,7 @@ internal static class TrainCommand
             throw new ArgumentException($"--base {baseManifest.Name} uses the {baseManifest.Decoder} layout; training is implemented for LFFD models (decoder lffd), e.g. lffd_head.");
         }
 
-        if (catalog.Models.Any(m => !catalog.IsRegistered(m) && string.Equals(m.Name, o.Name, StringComparison.OrdinalIgnoreCase)))
+        if (catalog.Models.Any(m => string.Equals(m.Name, o.Name, StringComparison.OrdinalIgnoreCase)))
         {
             throw new ArgumentException($"--name {o.Name} is a model of models/models.json; choose another name.");
         }
@@ -163,7 +166,7 @@ internal static class TrainCommand
         var set = AnnotationFiles.Load(format, o.Data, o.Images);
         int classBoxes = CountBoxes(set, objectClass);
         if (classBoxes == 0) throw new ArgumentException($"--data {o.Data} has no '{classLabel}' boxes to train {baseManifest.Name} on (labels: {string.Join(", ", set.Labels)}).");
-        Console.WriteLine($"data: {set.Images.Count} images, {classBoxes} '{classLabel}' boxes ({AnnotationFiles.Name(format)}, {o.Data}); terms: {ModelCard.TermsText(o.Terms)}");
+        Console.WriteLine($"data: {set.Images.Count} images, {classBoxes} '{classLabel}' boxes ({AnnotationFiles.Name(format)}, {o.Data}); terms: {TrainingReport.TermsText(o.Terms)}");
         var tiles = Slice(set, o, workDir);
 
         // 2. The validation set, in COCO for the trainer and for eval, with the list of its frames.
@@ -181,9 +184,18 @@ internal static class TrainCommand
 
             var valJson = Path.Combine(workDir, "val.json");
             AnnotationFiles.Save(valSet, AnnotationFormat.Coco, valJson);
-            var list = Path.Combine(workDir, "val-frames.txt");
-            File.WriteAllLines(list, valSet.Images.Select(i => i.FileName));
-            validation = new ValidationSet(o.Val, valImages, valJson, list, valSet.Images.Count, CountBoxes(valSet, objectClass));
+            // The gate reads every image of its input folder: give it exactly the validation frames.
+            var frames = Path.Combine(workDir, "val-images");
+            if (Directory.Exists(frames)) Directory.Delete(frames, recursive: true);
+            Directory.CreateDirectory(frames);
+            foreach (var image in valSet.Images)
+            {
+                var source = Path.GetFullPath(Path.Combine(valImages, image.FileName));
+                if (!File.Exists(source)) throw new FileNotFoundException($"--val names {image.FileName}, which is not in {valImages}.", source);
+                File.CreateSymbolicLink(Path.Combine(frames, Path.GetFileName(image.FileName)), source);
+            }
+
+            validation = new ValidationSet(o.Val, valImages, valJson, frames, valSet.Images.Count, CountBoxes(valSet, objectClass));
             Console.WriteLine($"validation: {validation.Images} images, {validation.Boxes} '{classLabel}' boxes ({o.Val})");
         }
 
@@ -224,17 +236,19 @@ internal static class TrainCommand
         var result = TrainerResult.Read(Path.Combine(runDir, "result.json"));
         var modelFile = result.Model ?? throw new InvalidDataException($"{runDir}/result.json names no model.");
 
-        // 4. The export must load in ONNX Runtime with the base model's interface before it is registered.
+        // 4. The export must load in ONNX Runtime with the base model's interface before anything is registered.
         var sha = AssetFetcher.HashAsync(modelFile, CancellationToken.None).GetAwaiter().GetResult();
+        var version = DateTime.UtcNow.ToString("yyyy.MM.dd.HHmm", CultureInfo.InvariantCulture);
+        var terms = TrainingReport.TermsText(o.Terms);
         var manifest = baseManifest with
         {
             Name = o.Name,
-            Version = "site-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture),
+            Version = version,
             File = modelFile,
             Sha256 = sha,
             Url = null,
-            Licence = $"site model ({ModelCard.TermsText(o.Terms)} data) fine-tuned from {baseManifest.Name} ({baseManifest.Licence})",
-            Provenance = $"Fine-tuned by cvtools train from {baseManifest.Name} on {set.Images.Count} images of {o.Data} ({ModelCard.TermsText(o.Terms)}). Base model: {baseManifest.Provenance ?? baseManifest.Description}",
+            Licence = $"site model ({terms} data) fine-tuned from {baseManifest.Name} ({baseManifest.Licence})",
+            Provenance = $"Fine-tuned by cvtools train from {baseManifest.Name} on {set.Images.Count} images of {Path.GetFullPath(o.Data)} ({terms}). Base model: {baseManifest.Provenance ?? baseManifest.Description}",
             Description = $"{baseManifest.Name} fine-tuned on {set.Images.Count} labelled frames ({classBoxes} {classLabel} boxes); same inputs and outputs as the base model.",
         };
         using (OnnxModelSession.Open(manifest, modelFile))
@@ -242,9 +256,57 @@ internal static class TrainCommand
             Console.WriteLine($"checked: {modelFile} loads in ONNX Runtime with {baseManifest.Name}'s inputs and outputs");
         }
 
-        // 5. Register with a card (results are added once measured).
+        // 5. Register through the model registry and its import gate: measured against the current model (the
+        //    promoted version of NAME, else the base model) on the validation frames, promoted or refused.
+        var folder = Directory.CreateDirectory(Path.Combine(registry.Root, "models", o.Name)).FullName;
         var (manifestCsv, manifestSha) = DataManifest(set, o.Images, objectClass);
-        var card = new ModelCard
+        var dataManifestPath = Path.Combine(folder, version + ".data-manifest.csv");
+        File.WriteAllText(dataManifestPath, manifestCsv);
+        var reportPath = Path.Combine(folder, version + ".training.md");
+        var limits = Limits(o.Terms, baseManifest, validation is not null && o.EvalFrames > 0);
+        var card = new Core.Models.ModelCard
+        {
+            Name = o.Name,
+            Version = version,
+            BaseModel = baseManifest.Name,
+            Data = $"{set.Images.Count} images ({classBoxes} {classLabel} boxes) of {Path.GetFullPath(o.Data)} with {Path.GetFullPath(o.Images)}; terms: {terms}",
+            DataManifest = $"{dataManifestPath} (sha256 {manifestSha})",
+            Epochs = result.EpochsCompleted,
+            Licence = manifest.Licence,
+            Notes = FormattableString.Invariant($"cvtools train: {result.Steps} steps of {result.Batch} crops ({result.Crop} px) from {tiles.Count} tiles, {result.TrainSeconds / 60:0.0} min on {result.Threads} threads, ended: {result.Status.Replace('_', ' ')}; training report {reportPath}. ") + string.Join(" ", limits),
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        GateSet? gate = validation is null || o.EvalFrames == 0 ? null : new GateSet(
+            validation.Frames, validation.Coco, "coco", objectClass, MatchCriterion.Center, TilingMode.Tiled,
+            Step: Math.Max(1, (int)Math.Ceiling(validation.Images / (double)o.EvalFrames)));
+        if (gate is not null) Console.WriteLine($"measuring {o.Name} and the current model on {Math.Min(validation!.Images, o.EvalFrames)} validation frames (import gate)...");
+        var imported = ModelImport.Run(modelFile, manifest, card, gate, current: null, registry: registry);
+        var status = imported.Model.Status;
+        bool shippable = o.Terms is DataTerms.SiteOwned or DataTerms.Licensed;
+        if (!shippable && status == Core.Models.ModelStatus.Promoted)
+        {
+            // Figures alone do not make a model for roll-out: data the site may not ship keeps it a candidate.
+            imported = imported with
+            {
+                Model = registry.SetStatus(o.Name, version, Core.Models.ModelStatus.Candidate,
+                    imported.Model.Card with { Notes = imported.Model.Card.Notes + $" The gate found it not worse than {imported.CurrentName}, but it stays a candidate: {terms} data." }),
+            };
+            status = imported.Model.Status;
+        }
+
+        Console.WriteLine($"registered: {o.Name}:{version} ({status}) in {registry.Root}; cvtools eval --model {o.Name} uses it");
+        if (imported.Decision is { } decision)
+        {
+            foreach (var c in decision.Checks)
+            {
+                Console.WriteLine(FormattableString.Invariant($"  {c.Figure,-10} {o.Name} {Show(c.Candidate)}  {imported.CurrentName} {Show(c.Current)}  margin {c.Margin:0.###}  {(c.Passed ? "ok" : "WORSE")}"));
+            }
+
+            Console.WriteLine($"gate: {decision.Summary}");
+        }
+
+        // 6. The training report beside the weights: how it was trained and what it measured.
+        var report = new TrainingReport
         {
             Name = o.Name,
             Created = DateTimeOffset.UtcNow,
@@ -259,7 +321,7 @@ internal static class TrainCommand
                 BoxCount = classBoxes,
                 Class = classLabel,
                 Terms = o.Terms,
-                Manifest = "data-manifest.csv",
+                Manifest = dataManifestPath,
                 ManifestSha256 = manifestSha,
                 TileSizes = o.Sizes,
                 TileOverlap = o.Overlap,
@@ -284,25 +346,28 @@ internal static class TrainCommand
                 BestEpoch = result.BestEpoch,
                 Trainer = "cvtrain (PyTorch on the CPU): LFFD targets and hard-negative-mined loss, started from the base model's ONNX weights",
             },
+            Results = imported is { Candidate: { } cand, Current: { } cur } && gate is not null
+                ? new MeasuredResults($"{imported.Model.Card.EvaluatedOn}", cand.Frames, "tiled", "center",
+                    new Metrics(cur.Precision, cur.Recall, cur.CountMae, cur.Ap50), new Metrics(cand.Precision, cand.Recall, cand.CountMae, cand.Ap50),
+                    $"{imported.Decision?.Summary}; status {status}")
+                : null,
             Interface = $"Same input ('{baseManifest.Input.Name}', {baseManifest.Input.ColorOrder}, [1,3,H,W]) and outputs as {baseManifest.Name}, the same graph and operators: the edge runs it with no code change and the inference cost is unchanged.",
-            Limits = Limits(o.Terms, baseManifest, validation is not null),
+            Limits = limits,
         };
-        var registered = registry.Register(new ModelRegistration(manifest, modelFile, card, manifestCsv));
-        Console.WriteLine($"registered: {registered.Name} ({registered.File}); card {registered.Card}");
-
-        // 6. Measure base and trained model on the validation frames with the product's own pipeline (cvtools eval).
-        if (validation is not null && o.EvalFrames > 0)
+        File.WriteAllText(Path.Combine(folder, version + ".training.json"), JsonSerializer.Serialize(report, TrainingReport.Json));
+        File.WriteAllText(reportPath, report.ToMarkdown());
+        Console.WriteLine($"training report: {reportPath}");
+        if (report.Results is { } r)
         {
-            var results = Measure(baseManifest.Name, o.Name, validation, classLabel, o.EvalFrames, workDir);
-            registry.Register(new ModelRegistration(manifest, modelFile, card with { Results = results }, manifestCsv));
             Console.WriteLine(FormattableString.Invariant(
-                $"measured on {results.Frames} validation frames: recall {results.Base.Recall:0.000} -> {results.Trained.Recall:0.000}, precision {results.Base.Precision:0.000} -> {results.Trained.Precision:0.000}, count MAE {results.Base.CountMae:0.00} -> {results.Trained.CountMae:0.00}"));
+                $"measured on {r.Frames} validation frames: recall {r.Base.Recall:0.000} -> {r.Trained.Recall:0.000}, precision {r.Base.Precision:0.000} -> {r.Trained.Precision:0.000}, count MAE {r.Base.CountMae:0.00} -> {r.Trained.CountMae:0.00}"));
         }
 
-        if (!card.Shippable) Console.WriteLine($"note: {card.Limits[0]}");
-        Console.WriteLine($"use it: cvtools eval --model {o.Name} ...; roll it out only through the model import gate.");
-        return 0;
+        if (!shippable) Console.WriteLine($"note: {limits[0]}");
+        return imported.Decision is { Promote: false } ? ModelsImportCommand.Refused : 0;
     }
+
+    private static string Show(double? v) => v is { } x ? x.ToString("0.000", CultureInfo.InvariantCulture) : "-";
 
     internal static bool IsValidName(string name) =>
         name.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !name.Contains("..", StringComparison.Ordinal);
@@ -318,7 +383,7 @@ internal static class TrainCommand
             {
                 DataTerms.ResearchOnly => "Trained on research-only data: for development and evaluation on this machine. Never ship these weights or roll this model out.",
                 DataTerms.Undeclared => "The terms of the training images were not declared (--data-terms): confirm the site owns or may use them before this model is rolled out.",
-                _ => $"Trained only on {ModelCard.TermsText(terms)} images named in the data manifest.",
+                _ => $"Trained only on {TrainingReport.TermsText(terms)} images named in the data manifest.",
             },
             $"It inherits what {baseModel.Name} learnt before: {baseModel.Provenance ?? baseModel.Description ?? "see its card"}",
             "Tuned for the halls and cameras it saw: measure it on a room it never saw before trusting it elsewhere.",
@@ -329,7 +394,7 @@ internal static class TrainCommand
 
     private sealed record TileSet(string Annotations, string Images, int Count);
 
-    private sealed record ValidationSet(string Annotations, string ImageFolder, string Coco, string FrameList, int Images, int Boxes);
+    private sealed record ValidationSet(string Annotations, string ImageFolder, string Coco, string Frames, int Images, int Boxes);
 
     private static TileSet Slice(AnnotationSet set, TrainOptions o, string workDir)
     {
@@ -385,32 +450,5 @@ internal static class TrainCommand
 
         var text = csv.ToString();
         return (text, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant());
-    }
-
-    /// <summary>Base and trained model on the validation frames through cvtools eval (same tiling, decoding and matching as any evaluation).</summary>
-    private static MeasuredResults Measure(string baseName, string trainedName, ValidationSet validation, string classLabel, int frames, string workDir)
-    {
-        int step = Math.Max(1, (int)Math.Ceiling(validation.Images / (double)frames));
-        var json = Path.Combine(workDir, "eval.json");
-        const string tiling = "tiled";
-        var root = new RootCommand { EvalCommand.Create() };
-        string[] args =
-        [
-            "eval", "--input", validation.ImageFolder, "--gt", validation.Coco, "--gt-format", "coco", "--list", validation.FrameList,
-            "--class", classLabel, "--match", "center", "--step", step.ToString(CultureInfo.InvariantCulture),
-            "--compare", $"{baseName}@{tiling},{trainedName}@{tiling}", "--json", json,
-        ];
-        Console.WriteLine($"measuring: cvtools {string.Join(' ', args)}");
-        int exit = root.Parse(args).Invoke();
-        if (exit != 0) throw new InvalidOperationException($"measuring on the validation set failed (cvtools eval exit {exit}).");
-        var doc = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
-        Metrics Read(string key)
-        {
-            var n = doc[key] ?? throw new InvalidDataException($"{json} has no '{key}'.");
-            return new Metrics((double)n["precision"]!, (double)n["recall"]!, (double)n["count_mae"]!, (double)n["ms_per_frame"]!, (int)n["tp"]!, (int)n["fp"]!, (int)n["fn"]!);
-        }
-
-        var baseMetrics = Read($"{baseName}@{tiling}");
-        return new MeasuredResults($"the validation set {Path.GetFullPath(validation.Annotations)}", (int)doc[$"{baseName}@{tiling}"]!["frames"]!, tiling, "center", baseMetrics, Read($"{trainedName}@{tiling}"));
     }
 }

@@ -26,7 +26,7 @@ internal static class Ui
         {
             return body();
         }
-        catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException or Vision.Models.ModelAssetException)
+        catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException or Vision.Models.ModelAssetException or HttpRequestException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"cvtools {command}: {ex.Message}");
             return 2;

@@ -7,7 +7,7 @@ internal static class VersionCommand
 {
     public static Command Create()
     {
-        var command = new Command("version", "Print the cvtools version.");
+        var command = new Command("version", "Print the cvtools version.\n\nExamples:\n  cvtools version");
         command.SetAction(_ =>
         {
             Console.WriteLine(typeof(VersionCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown");

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 
 namespace CinemaVision.Tools.Training;
 
-/// <summary>Under which terms the training images may be used; the card and the registry entry say it.</summary>
+/// <summary>Under which terms the training images may be used; the model card and the training report say it.</summary>
 public enum DataTerms
 {
     /// <summary>Nobody said: the card asks for it to be confirmed before a roll-out.</summary>
@@ -22,11 +22,13 @@ public enum DataTerms
 }
 
 /// <summary>
-/// The card of a model trained here: what it started from, what data it saw (by name, with a manifest of every
-/// image's hash), how it was trained, what it measured, and its limits. Written as <c>card.json</c> (for tools) and
-/// <c>card.md</c> (for people) beside the weights.
+/// The training record of a model trained here, beside its registered weights (<c>VERSION.training.json</c> for
+/// tools, <c>VERSION.training.md</c> for people): what it started from, what data it saw (by name, with a manifest of
+/// every image's hash), how it was trained (epochs, steps, time per epoch, tiles/s, losses), how it measured against
+/// the base model, and its limits. The registry's model card (<see cref="Core.Models.ModelCard"/>) carries the summary
+/// and points here.
 /// </summary>
-public sealed record ModelCard
+public sealed record TrainingReport
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -62,9 +64,9 @@ public sealed record ModelCard
         var md = new StringBuilder();
         void Line(string text = "") => md.Append(text).Append('\n');
         string F(double v, string format = "0.###") => v.ToString(format, CultureInfo.InvariantCulture);
-        Line($"# Model card: {Name}");
+        Line($"# Training report: {Name}");
         Line();
-        Line($"{Task}. Created {Created:yyyy-MM-dd HH:mm} UTC by `cvtools train`.");
+        Line($"{Task}. Trained {Created:yyyy-MM-dd HH:mm} UTC by `cvtools train`.");
         Line();
         if (!Shippable)
         {
@@ -101,13 +103,13 @@ public sealed record ModelCard
         Line();
         if (Results is { } r)
         {
-            Line($"On {r.On}: {r.Frames} frames, `cvtools eval --class {Data.Class} --match {r.Match}`, tiling {r.Tiling}.");
+            Line($"On {r.On}: {r.Frames} frames, class {Data.Class}, match {r.Match}, tiling {r.Tiling} (the import gate's measurement: {r.Verdict}).");
             Line();
-            Line("| model | precision | recall | count MAE | ms/frame |");
+            Line("| model | precision | recall | count MAE | AP50 |");
             Line("|---|---|---|---|---|");
             foreach (var (name, m) in new[] { (BaseModel.Name + " (base)", r.Base), (Name, r.Trained) })
             {
-                Line($"| {name} | {F(m.Precision, "0.000")} | {F(m.Recall, "0.000")} | {F(m.CountMae, "0.00")} | {F(m.MsPerFrame, "0")} |");
+                Line($"| {name} | {F(m.Precision, "0.000")} | {F(m.Recall, "0.000")} | {F(m.CountMae, "0.00")} | {(m.Ap50 is { } ap ? F(ap, "0.000") : "-")} |");
             }
         }
         else
@@ -167,6 +169,6 @@ public sealed record TrainingRun
     public required string Trainer { get; init; }
 }
 
-public sealed record MeasuredResults(string On, int Frames, string Tiling, string Match, Metrics Base, Metrics Trained);
+public sealed record MeasuredResults(string On, int Frames, string Tiling, string Match, Metrics Base, Metrics Trained, string Verdict);
 
-public sealed record Metrics(double Precision, double Recall, double CountMae, double MsPerFrame, int Tp, int Fp, int Fn);
+public sealed record Metrics(double Precision, double Recall, double CountMae, double? Ap50);
