@@ -19,7 +19,8 @@ namespace CinemaVision.Tools.Commands;
 /// <c>cvtools train --data ANNOTATIONS --images DIR --base MODEL --name NAME [--epochs E] [--minutes M] [--val ANNOTATIONS]</c>:
 /// slices the labelled frames into multi-scale tiles, fine-tunes the base model with the PyTorch trainer (a child
 /// process: progress streamed, Ctrl-C saves a checkpoint, running the command again resumes), checks the export in
-/// ONNX Runtime, registers it under NAME with a model card, and measures it against the base model on --val.
+/// ONNX Runtime, and registers it under NAME through the model registry and its import gate (measured against the
+/// current model on --val), with a model card, a data manifest and a training report.
 /// </summary>
 internal static class TrainCommand
 {
@@ -49,9 +50,11 @@ internal static class TrainCommand
             tiles (as cvtools slice does), the PyTorch trainer (Debian's python3-torch; ./scripts/setup --with-training)
             starts from the base model's ONNX weights and prints loss, tiles/s and time left; Ctrl-C saves a checkpoint
             and stops, and the same command run again resumes. The result keeps the base model's inputs and outputs,
-            is checked in ONNX Runtime, registered under --name with a model card (base model, data manifest, epochs,
-            measured results) and usable at once: cvtools eval --model NAME. With --val, base and trained model are
-            measured on it with the product's own detection pipeline.
+            is checked in ONNX Runtime and registered under --name through the model registry with a model card
+            (base model, data and its terms, data manifest, epochs, measured results) and a training report; it is
+            usable at once: cvtools eval --model NAME. With --val, the import gate measures it against the current
+            model with the product's own detection pipeline and promotes or refuses it (exit code 3 = refused).
+            Data that is not site-owned or licensed never makes a promoted model.
 
             Examples:
               cvtools train --data labels/hall3 --images frames/hall3 --base lffd_head --name hall3_heads --minutes 60 --val labels/hall3-check --data-terms site-owned
