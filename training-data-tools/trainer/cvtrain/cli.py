@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, default=16)
     t.add_argument("--crop", type=int, default=256, help="training crop edge in pixels")
     t.add_argument("--lr", type=float, default=0.01)
-    t.add_argument("--warmup-steps", type=int, default=50)
+    t.add_argument("--warmup-steps", type=int, default=20)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=0, help="torch threads (default: every core)")
     t.add_argument("--tiles", action="store_true", help="the images are tiles: boxes cut at tile borders are ignored")

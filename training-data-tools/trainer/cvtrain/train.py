@@ -52,7 +52,7 @@ class TrainConfig:
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-5
-    warmup_steps: int = 50
+    warmup_steps: int = 20
     seed: int = 0
     threads: int = 0  # 0: every core
     checkpoint_minutes: float = 5.0
