@@ -27,7 +27,7 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         var (train, val) = Split();
         var (exit, stdout, stderr) = await Cli.RunAsync(
             "train", "--data", train, "--images", RealData.ClassroomImages, "--base", "lffd_head", "--name", "hall_test",
-            "--val", val, "--max-steps", "3", "--batch", "4", "--crop", "128", "--sizes", "320,640", "--eval-frames", "2",
+            "--val", val, "--max-steps", "3", "--batch", "4", "--crop", "128", "--sizes", "320,640", "--eval-frames", "1",
             "--data-terms", "research-only", "--work", Path.Combine(_dir, "work"));
         output.WriteLine(stdout + stderr);
         // Three steps may or may not beat the base model: promoted-on-figures (0) or refused by the gate (3), never a failure.
@@ -45,7 +45,7 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(Path.GetFullPath(train), card.Data, StringComparison.Ordinal);
         Assert.Contains("research-only", card.Data, StringComparison.Ordinal);
         Assert.Equal(0, card.Epochs);
-        Assert.Equal(2, card.Results["frames"]);
+        Assert.Equal(1, card.Results["frames"]);
         Assert.True(card.Results["recall"] > 0);
         Assert.NotNull(card.Gate);
 
@@ -89,8 +89,9 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Train_InterruptedBySigint_ForwardsItToTheTrainerWhichSavesACheckpoint_AndTheSameCommandResumes()
+    public async Task Train_InterruptedBySigint_ForwardsItToTheTrainerWhichSavesACheckpoint_AndTheSameCommandResumes()
     {
+        Environment.SetEnvironmentVariable(ModelRegistry.Variable, Registry);
         var (train, _) = Split();
         var work = Path.Combine(_dir, "work");
         string[] args = ["train", "--data", train, "--images", RealData.ClassroomImages, "--base", "lffd_head", "--name", "hall_sigint",
@@ -105,12 +106,12 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         Assert.True(File.Exists(Path.Combine(work, "run", "checkpoint.pt")));
         Assert.False(File.Exists(Path.Combine(Registry, "registry.json")), "a stopped training registers nothing");
 
-        var (again, log2) = RunCvtools([.. args, "--max-steps", "3", "--eval-frames", "0"], interruptAfter: null);
-        output.WriteLine(log2);
-        Assert.True(again == 0, log2);
-        Assert.Contains("resuming at epoch", log2, StringComparison.Ordinal);
-        Assert.Contains("tiles: ", log2, StringComparison.Ordinal);
-        Assert.Contains("(unchanged", log2, StringComparison.Ordinal);
+        var (again, stdout, stderr) = await Cli.RunAsync([.. args, "--max-steps", "2", "--eval-frames", "0"]);
+        output.WriteLine(stdout + stderr);
+        Assert.True(again == 0, stdout + stderr);
+        Assert.Contains("resuming at epoch", stdout, StringComparison.Ordinal);
+        Assert.Contains("(unchanged", stdout, StringComparison.Ordinal);
+        Assert.NotNull(new ModelRegistry(Registry).Current("hall_sigint"));
     }
 
     /// <summary>Three training and two validation frames of the classroom data (annotation files copied, images read in place).</summary>
@@ -130,7 +131,11 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
 
     private (int Exit, string Log) RunCvtools(string[] args, string? interruptAfter)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // As from a terminal: a test runner started as a background job passes SIGINT on as ignored, and a process
+        // started with SIGINT ignored keeps it ignored (Ctrl-C cannot reach a background job). Python restores the
+        // default disposition and execs cvtools.
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])", "dotnet" }) start.ArgumentList.Add(a);
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cvtools.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment[ModelRegistry.Variable] = Registry;

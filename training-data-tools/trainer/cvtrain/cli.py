@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--crop", type=int, default=256, help="training crop edge in pixels")
     t.add_argument("--lr", type=float, default=0.01)
     t.add_argument("--warmup-steps", type=int, default=20)
+    t.add_argument("--grad-clip", type=float, default=20.0, help="largest gradient norm applied")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=0, help="torch threads (default: every core)")
     t.add_argument("--tiles", action="store_true", help="the images are tiles: boxes cut at tile borders are ignored")

@@ -32,6 +32,8 @@ from .export import export
 from .onnx_net import OnnxNet
 
 EXIT_INTERRUPTED = 130
+EXIT_DIVERGED = 3
+MAX_BAD_STEPS = 5
 
 
 @dataclass
@@ -53,6 +55,7 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 1e-5
     warmup_steps: int = 20
+    grad_clip: float = 20.0  # largest gradient norm applied (the base model's is about 10-50 per step)
     seed: int = 0
     threads: int = 0  # 0: every core
     checkpoint_minutes: float = 5.0
@@ -317,6 +320,7 @@ def train(config: TrainConfig) -> int:
         window: List[Tuple[float, float, float]] = []  # (total, score, box) since the last progress line
         window_tiles, window_start = 0, time.monotonic()
         rate = 0.0
+        bad_steps = 0
         while state.epoch < epochs:
             if config.max_steps is not None and state.global_step >= config.max_steps:
                 status = "step_limit"
@@ -336,14 +340,24 @@ def train(config: TrainConfig) -> int:
             outputs = net.run({net.inputs[0].name: images}, keep=[b.logits for b in branch_list])
             parts = lffd.loss(outputs, targets, branch_list, lffd_config)
             optimizer.zero_grad(set_to_none=True)
-            parts.total.backward()
-            optimizer.step()
-
             value = float(parts.total)
-            state.losses.append(round(value, 5))
-            window.append((value, parts.score, parts.bbox))
-            epoch_loss_sum += value
-            epoch_loss_count += 1
+            if math.isfinite(value):
+                bad_steps = 0
+                parts.total.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), config.grad_clip)
+                optimizer.step()
+                state.losses.append(round(value, 5))
+                window.append((value, parts.score, parts.bbox))
+                epoch_loss_sum += value
+                epoch_loss_count += 1
+            else:
+                # A non-finite loss is never applied (the batch still counts, so a resumed run stays in step);
+                # a run that keeps producing them has diverged.
+                bad_steps += 1
+                _log(f"step {state.global_step + 1}: the loss is {value}; the step is skipped")
+                if bad_steps >= MAX_BAD_STEPS:
+                    status = "diverged"
+                    break
             state.global_step += 1
             state.step += 1
             state.tiles_seen += count
@@ -357,7 +371,7 @@ def train(config: TrainConfig) -> int:
                 left = steps_left * config.batch / rate if rate > 0 else float("inf")
                 if budget is not None:
                     left = min(left, budget - state.elapsed)
-                mean = [sum(w[i] for w in window) / len(window) for i in range(3)]
+                mean = [sum(w[i] for w in window) / len(window) if window else float("nan") for i in range(3)]
                 _log(f"epoch {state.epoch + 1}/{epochs if epochs < 100_000 else '-'} "
                      f"step {state.step}/{maker.steps_per_epoch}  loss {mean[0]:.4f} "
                      f"(score {mean[1]:.4f} box {mean[2]:.4f})  {rate:.1f} tiles/s  "
@@ -424,6 +438,11 @@ def train(config: TrainConfig) -> int:
         "config": asdict(config),
         "model": None,
     }
+    if status == "diverged":
+        _log(f"training diverged: {MAX_BAD_STEPS} steps in a row gave a non-finite loss. Lower --lr (it was {config.lr}) "
+             "or raise --batch, and start again with --fresh.")
+        _write_json(result, os.path.join(config.out, "result.json"))
+        return EXIT_DIVERGED
     if status == "interrupted":
         _log(f"stopped at epoch {state.epoch + 1}, step {state.step}; checkpoint saved in {checkpoint_path}. "
              "Run the same command again to resume.")
