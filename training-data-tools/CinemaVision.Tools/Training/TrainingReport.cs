@@ -96,7 +96,10 @@ public sealed record TrainingReport
         Line($"- {F(t.TrainSeconds / 60, "0.0")} minutes of training on {t.Threads} threads ({t.Cores} cores), {F(t.TilesPerSecond ?? 0, "0.0")} tiles/s");
         if (t.SecondsPerEpoch.Count > 0) Line($"- seconds per epoch: {string.Join(", ", t.SecondsPerEpoch.Select(s => F(s, "0")))}");
         if (t.EpochLosses.Count > 0) Line($"- mean loss per epoch: {string.Join(", ", t.EpochLosses.Select(l => F(l, "0.000")))}");
-        if (t.ValidationLosses.Count > 0) Line($"- validation loss per epoch: {string.Join(", ", t.ValidationLosses.Select(l => F(l, "0.000")))}; exported epoch {t.BestEpoch}");
+        if (t.ValidationLosses.Count > 0)
+        {
+            Line($"- validation loss per epoch: {string.Join(", ", t.ValidationLosses.Select(l => F(l, "0.000")))}; exported: {(t.BestEpoch is { } best ? $"epoch {best} (lowest validation loss)" : "the latest weights (lowest validation loss)")}");
+        }
         Line($"- trainer: {t.Trainer}");
         Line();
         Line("## Measured");

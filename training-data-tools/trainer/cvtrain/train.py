@@ -449,9 +449,17 @@ def train(config: TrainConfig) -> int:
         _write_json(result, os.path.join(config.out, "result.json"))
         return EXIT_INTERRUPTED
 
+    if val_maker is not None and state.step > 0:
+        # Stopped within an epoch (time or step limit): the latest weights, which the schedule has annealed, compete too.
+        final = validation_loss(net, val_maker, config.val_crops, lffd_config)
+        _log(f"validation loss at the stop (epoch {state.epoch + 1}, step {state.step}): {final:.4f}")
+        result["final_val_loss"] = round(final, 5)
+        if state.best_val is None or final <= state.best_val:
+            state.best_val, state.best_epoch, best_weights = final, None, None
     if best_weights is not None and state.best_epoch is not None and state.val_losses and state.best_epoch != state.epoch:
         _log(f"exporting the weights of epoch {state.best_epoch} (lowest validation loss)")
         net.load_state_dict(best_weights)
+    result["best_epoch"] = state.best_epoch
     model_path = os.path.join(config.out, "model.onnx")
     export(net, base_proto, model_path, {
         "base_model_sha256": base_sha,
