@@ -224,10 +224,14 @@ internal static class TrainCommand
         };
         Console.WriteLine($"training with {trainer.Python} ({trainer.PackageRoot}); work folder {workDir}");
         using var log = new StreamWriter(Path.Combine(workDir, "train.log"), append: true, Encoding.UTF8) { AutoFlush = true };
+        var logGate = new Lock(); // lines come from the trainer's stdout and stderr and from signal handlers
         int exit = trainer.RunAsync(request, line =>
         {
-            Console.WriteLine(line);
-            log.WriteLine(line);
+            lock (logGate)
+            {
+                Console.WriteLine(line);
+                log.WriteLine(line);
+            }
         }).GetAwaiter().GetResult();
         if (exit == PythonTrainer.Interrupted)
         {
