@@ -221,6 +221,8 @@ internal static class TrainCommand
             Crop = o.Crop,
             Threads = o.Threads,
             Fresh = o.Fresh,
+            // The edge keeps one threshold per class; the trained model's scores are calibrated to it on --val.
+            OperatingThreshold = DetectionOptions.DefaultMerge.ThresholdFor(objectClass),
         };
         Console.WriteLine($"training with {trainer.Python} ({trainer.PackageRoot}); work folder {workDir}");
         using var log = new StreamWriter(Path.Combine(workDir, "train.log"), append: true, Encoding.UTF8) { AutoFlush = true };
@@ -280,7 +282,9 @@ internal static class TrainCommand
             DataManifest = $"{dataManifestPath} (sha256 {manifestSha})",
             Epochs = result.EpochsCompleted,
             Licence = manifest.Licence,
-            Notes = FormattableString.Invariant($"cvtools train: {result.Steps} steps of {result.Batch} crops ({result.Crop} px) from {tiles.Count} tiles, {result.TrainSeconds / 60:0.0} min on {result.Threads} threads, ended: {result.Status.Replace('_', ' ')}; training report {reportPath}. ") + string.Join(" ", limits),
+            Notes = FormattableString.Invariant($"cvtools train: {result.Steps} steps of {result.Batch} crops ({result.Crop} px) from {tiles.Count} tiles, {result.TrainSeconds / 60:0.0} min on {result.Threads} threads, ended: {result.Status.Replace('_', ' ')}")
+                + (result.Calibration is { } cal ? FormattableString.Invariant($"; scores calibrated so that {cal.Operating:0.00} gives the validation F1-best point (was {cal.Best:0.00})") : "")
+                + $"; training report {reportPath}. " + string.Join(" ", limits),
             CreatedAt = DateTimeOffset.UtcNow,
         };
         GateSet? gate = validation is null || o.EvalFrames == 0 ? null : new GateSet(
@@ -352,6 +356,7 @@ internal static class TrainCommand
                 ValidationLosses = result.ValLosses,
                 BestEpoch = result.BestEpoch,
                 Trainer = "cvtrain (PyTorch on the CPU): LFFD targets and hard-negative-mined loss, started from the base model's ONNX weights",
+                Calibration = result.Calibration,
             },
             Results = imported is { Candidate: { } cand, Current: { } cur } && gate is not null
                 ? new MeasuredResults($"{imported.Model.Card.EvaluatedOn}", cand.Frames, "tiled", "center",

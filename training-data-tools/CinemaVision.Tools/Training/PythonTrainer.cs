@@ -27,6 +27,9 @@ public sealed record TrainerRequest
     public double? LearningRate { get; init; }
     public int? WarmupSteps { get; init; }
     public int? ValidationCrops { get; init; }
+
+    /// <summary>The product's score threshold for the class: with a validation set, the export is calibrated to it.</summary>
+    public double? OperatingThreshold { get; init; }
     public bool Fresh { get; init; }
 
     public IReadOnlyList<string> Arguments()
@@ -54,6 +57,7 @@ public sealed record TrainerRequest
         Add("--lr", LearningRate);
         Add("--warmup-steps", WarmupSteps);
         Add("--val-crops", ValidationCrops);
+        Add("--operating-threshold", OperatingThreshold);
         if (Fresh) args.Add("--fresh");
         return args;
     }

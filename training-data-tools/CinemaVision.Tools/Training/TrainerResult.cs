@@ -28,6 +28,7 @@ public sealed record TrainerResult
     public int? BestEpoch { get; init; }
     public IReadOnlyList<double> Losses { get; init; } = [];
     public int? ResumedFromStep { get; init; }
+    public TrainerCalibration? Calibration { get; init; }
 
     public static TrainerResult Read(string path)
     {
@@ -42,3 +43,6 @@ public sealed record TrainerResult
         }
     }
 }
+
+/// <summary>How the exported scores were calibrated to the product's threshold on the validation frames.</summary>
+public sealed record TrainerCalibration(double Operating, double Best, double Shift, double Precision, double Recall, double F1, int Frames);

@@ -100,6 +100,11 @@ public sealed record TrainingReport
         {
             Line($"- validation loss per epoch: {string.Join(", ", t.ValidationLosses.Select(l => F(l, "0.000")))}; exported: {(t.BestEpoch is { } best ? $"epoch {best} (lowest validation loss)" : "the latest weights (lowest validation loss)")}");
         }
+        if (t.Calibration is { } c)
+        {
+            Line($"- calibrated on {c.Frames} validation frames: the best F1 ({F(c.F1, "0.000")}: precision {F(c.Precision, "0.000")}, recall {F(c.Recall, "0.000")}) was at score {F(c.Best, "0.00")}; head logits shifted by {F(c.Shift, "+0.000;-0.000")} so that the product's threshold {F(c.Operating, "0.00")} sits there");
+        }
+
         Line($"- trainer: {t.Trainer}");
         Line();
         Line("## Measured");
@@ -170,6 +175,7 @@ public sealed record TrainingRun
     public IReadOnlyList<double> ValidationLosses { get; init; } = [];
     public int? BestEpoch { get; init; }
     public required string Trainer { get; init; }
+    public TrainerCalibration? Calibration { get; init; }
 }
 
 public sealed record MeasuredResults(string On, int Frames, string Tiling, string Match, Metrics Base, Metrics Trained, string Verdict);

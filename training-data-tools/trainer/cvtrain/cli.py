@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import asdict
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -14,7 +15,9 @@ import torch
 
 from . import data as data_mod
 from . import lffd
+from .calibrate import calibrate
 from .evaluate import evaluate_folder
+from .export import export
 from .onnx_net import OnnxNet, UnsupportedGraphError
 from .train import TrainConfig, train
 
@@ -48,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--val-crops", type=int, default=192, help="validation crops scored after each epoch")
     t.add_argument("--checkpoint-minutes", type=float, default=5.0)
     t.add_argument("--progress-seconds", type=float, default=10.0)
+    t.add_argument("--operating-threshold", type=float,
+                   help="the product's score threshold: with --val, the exported scores are calibrated so it gives the best F1")
+    t.add_argument("--calibration-frames", type=int, default=50, help="validation frames used for the calibration")
     t.add_argument("--cache-mb", type=float, default=1024.0, help="memory for decoded images (MB)")
     t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
 
@@ -59,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--input", required=True, help="raw little-endian float32 tensor")
     i.add_argument("--shape", required=True, help="input shape, e.g. 1,3,240,320")
     i.add_argument("--out", required=True, help="folder for <output>.bin files and outputs.json")
+
+    c = sub.add_parser("calibrate", help="shift an exported model's scores so the product's threshold gives the best F1")
+    c.add_argument("--model", required=True, help="the ONNX model to calibrate")
+    c.add_argument("--data", required=True, help="validation annotations (COCO .json, VOC folder or YOLO folder)")
+    c.add_argument("--images", required=True)
+    c.add_argument("--operating-threshold", type=float, required=True, help="the product's score threshold")
+    c.add_argument("--frames", type=int, default=50, help="validation frames to use (evenly spaced)")
+    c.add_argument("--out", required=True, help="the calibrated ONNX model (same inputs and outputs)")
 
     e = sub.add_parser("evaluate", help="development check: decode + NMS + centre match on labelled frames")
     e.add_argument("--model", required=True)
@@ -97,6 +111,21 @@ def _infer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    torch.set_num_threads(os.cpu_count() or 1)
+    base = onnx.load(args.model)
+    net = OnnxNet(base)
+    branch_list = lffd.branches(net)
+    samples = data_mod.read(args.data, args.images)
+    chosen = [samples[i] for i in np.linspace(0, len(samples) - 1, min(len(samples), args.frames)).round().astype(int)]
+    c = calibrate(net, branch_list, chosen, data_mod.ImageCache(512), args.operating_threshold)
+    metadata = {p.key: p.value for p in base.metadata_props}
+    metadata["calibration"] = json.dumps(asdict(c))
+    export(net, base, args.out, metadata)
+    print(json.dumps(asdict(c), indent=2))
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -105,6 +134,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return train(TrainConfig(**values))
         if args.command == "infer":
             return _infer(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         names: Optional[List[str]] = None
         if args.list:
             with open(args.list, encoding="utf-8") as f:

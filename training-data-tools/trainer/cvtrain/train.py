@@ -28,6 +28,7 @@ from torch import Tensor
 from . import data as data_mod
 from . import lffd
 from .augment import AugmentConfig, Crop, make_crop
+from .calibrate import calibrate
 from .export import export
 from .onnx_net import OnnxNet
 
@@ -66,6 +67,8 @@ class TrainConfig:
     progress_seconds: float = 10.0
     val_crops: int = 192
     cache_mb: float = 1024.0  # decoded images kept in memory
+    operating_threshold: Optional[float] = None  # the product's score threshold: calibrated to on --val when given
+    calibration_frames: int = 50
 
 
 @dataclass
@@ -460,6 +463,14 @@ def train(config: TrainConfig) -> int:
         _log(f"exporting the weights of epoch {state.best_epoch} (lowest validation loss)")
         net.load_state_dict(best_weights)
     result["best_epoch"] = state.best_epoch
+    if val_maker is not None and config.operating_threshold is not None and config.calibration_frames > 0:
+        pool = val_maker.samples
+        chosen = [pool[i] for i in np.linspace(0, len(pool) - 1, min(len(pool), config.calibration_frames)).round().astype(int)]
+        c = calibrate(net, branch_list, chosen, val_maker.cache, config.operating_threshold)
+        result["calibration"] = asdict(c)
+        _log(f"calibrated on {c.frames} validation frames: best F1 {c.f1:.3f} (precision {c.precision:.3f}, recall "
+             f"{c.recall:.3f}) at threshold {c.best:.2f}; head logits shifted by {c.shift:+.3f} so that the product's "
+             f"threshold {c.operating:.2f} sits there")
     model_path = os.path.join(config.out, "model.onnx")
     export(net, base_proto, model_path, {
         "base_model_sha256": base_sha,
