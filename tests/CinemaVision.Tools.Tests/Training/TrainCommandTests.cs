@@ -56,6 +56,8 @@ public sealed class TrainCommandTests(ITestOutputHelper output) : IDisposable
         var report = File.ReadAllText(Path.ChangeExtension(manifestFile, null).Replace(".data-manifest", ".training.md", StringComparison.Ordinal));
         Assert.Contains("Not for roll-out", report, StringComparison.Ordinal);
         Assert.Contains("| lffd_head (base) |", report, StringComparison.Ordinal);
+        Assert.Contains("calibrated on 2 validation frames", report, StringComparison.Ordinal);
+        Assert.Contains("scores calibrated so that 0.35", card.Notes, StringComparison.Ordinal);
 
         var list = Path.Combine(_dir, "frames.txt");
         File.WriteAllLines(list, Directory.GetFiles(Path.Combine(val, "Annotations")).Select(f => Path.GetFileNameWithoutExtension(f) + ".jpg"));
