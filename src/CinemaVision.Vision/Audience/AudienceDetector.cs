@@ -44,9 +44,11 @@ public sealed record AudienceResult(
     int Tiles,
     double SurveyMs,
     double BandsMs,
-    double TotalMs)
+    double TotalMs,
+    AudienceScene? Scene = null)
 {
     /// <summary>The people counted: one per fused head.</summary>
+    /// <remarks><see cref="Scene"/> is the scene the candidates were fused in (perspective, masks, reference heads): fusing them again at other scores gives what those scores would have counted.</remarks>
     public int Count => Heads.Count;
 
     public IReadOnlyList<Detection> HeadDetections => [.. Heads.Select(h => h.ToDetection())];
@@ -276,7 +278,7 @@ public sealed class AudienceDetector : IObjectDetector
         }
 
         var heads = AudienceFusion.Fuse(candidates, scene, _options, fuseAt ?? _scores);
-        return new AudienceResult(heads, candidates, perspective, fitted, lighting, tiles, surveyMs, bandsMs, total.Elapsed.TotalMilliseconds);
+        return new AudienceResult(heads, candidates, perspective, fitted, lighting, tiles, surveyMs, bandsMs, total.Elapsed.TotalMilliseconds, scene);
     }
 
     private static bool InMask(in BoxF box, IReadOnlyList<IReadOnlyList<PointF>> masks)

@@ -31,7 +31,7 @@ internal static class CalibrateCommand
         var post = new Option<string?>("--post") { Description = "Store the reference at the centre (base URL), with the agent key in CINEMAVISION_API_KEY (needs --auditorium for the site, auditorium and camera ids)." };
         var json = new Option<string?>("--json") { Description = "Write the result as JSON." };
         var audienceArgs = new AudienceArguments();
-        var command = new Command("calibrate", "Make a camera's empty-hall reference (--empty IMAGE_OR_VIDEO): lighting mode, static head-like objects, proposed masks for burnt-in text.")
+        var command = new Command("calibrate", "Make a camera's empty-hall reference (--empty IMAGE_OR_VIDEO): lighting mode, static head-like objects, proposed masks for burnt-in text.\n\nExamples:\n  cvtools calibrate --empty empty-hall.jpg --auditorium hall.auditorium.json --out calibration\n  cvtools calibrate --empty empty-hall.mp4 --auditorium hall.auditorium.json --mode dim --post https://centre.example:8443")
         {
             empty, auditorium, camera, outDir, mode, frames, post, json,
         };

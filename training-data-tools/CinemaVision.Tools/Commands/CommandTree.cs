@@ -20,6 +20,7 @@ internal static class CommandTree
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(SliceCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return root;
     }
 }

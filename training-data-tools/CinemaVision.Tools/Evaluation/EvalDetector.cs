@@ -1,5 +1,7 @@
 using System.CommandLine;
+using CinemaVision.Core.Audience;
 using CinemaVision.Core.Detections;
+using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Geometry;
 using CinemaVision.Tools.Commands;
 using CinemaVision.Vision.Audience;
@@ -16,19 +18,23 @@ internal sealed class EvalDetector : IDisposable
 {
     private readonly TiledDetector? _tiled;
     private readonly AudienceDetector? _audience;
-    private readonly DetectionThresholds? _fuseAt;
+    private readonly CameraPipelineOptions? _pipeline;
+    private readonly DetectionThresholds? _counting;
+    private readonly ObjectClass _class;
 
-    private EvalDetector(TiledDetector? tiled, AudienceDetector? audience, DetectionThresholds? fuseAt, float operating, string model, string tiling)
+    private EvalDetector(TiledDetector? tiled, AudienceDetector? audience, CameraPipelineOptions? pipeline, ObjectClass cls, float operating, string model, string tiling, DetectionThresholds? counting = null)
     {
+        _counting = counting;
         _tiled = tiled;
         _audience = audience;
-        _fuseAt = fuseAt;
+        _pipeline = pipeline;
+        _class = cls;
         Operating = operating;
         Model = model;
         Tiling = tiling;
     }
 
-    /// <summary>The score at or above which the product counts a detection of the evaluated class.</summary>
+    /// <summary>The score at or above which the product counts a detection of the evaluated class (the audience pipeline: the seat-prior threshold; small heads and heads off seats have their own).</summary>
     public float Operating { get; }
 
     public string Model { get; }
@@ -50,19 +56,20 @@ internal sealed class EvalDetector : IDisposable
         float operating = options.Merge.ThresholdFor(cls);
         float floor = Math.Min(apFloor, operating);
         options = options with { Merge = options.Merge with { ScoreThresholds = new Dictionary<ObjectClass, float>(options.Merge.ScoreThresholds) { [cls] = floor } } };
-        return new EvalDetector(DetectorFactory.Create(options), null, null, operating, options.Model, options.Tiling.ToString().ToLowerInvariant());
+        return new EvalDetector(DetectorFactory.Create(options), null, null, cls, operating, options.Model, options.Tiling.ToString().ToLowerInvariant());
     }
 
     /// <summary>
-    /// The audience pipeline, fused down to the floor as the camera pipeline fuses it (the pipeline then decides what
-    /// counts). Evaluation images are unrelated stills with no seat map: each gets its own perspective, and the
-    /// operating threshold is the counting threshold for heads off a known seat (<c>scores.head</c>).
+    /// The audience pipeline. Its candidates are fused twice: down to the floor for AP's ranking, and at the
+    /// pipeline's counting scores for what it counts (the fusion's thresholds depend on the seat prior and head size,
+    /// so the count is not a score cut of the ranking). Evaluation images are unrelated stills with no seat map: each
+    /// gets its own perspective, and every head has the seat prior (<c>scores.seatedHead</c>).
     /// </summary>
     public static EvalDetector Audience(string name, ParseResult parse, AudienceArguments audience, float apFloor)
     {
         var extras = name.Split('+').Skip(1).Select(e => e.Trim().ToLowerInvariant()).ToList();
         var pipeline = audience.Pipeline(parse);
-        float operating = pipeline.Scores.Head;
+        float operating = pipeline.Scores.SeatedHead;
         float floor = Math.Min(apFloor, operating);
         var models = audience.Models(parse, extras);
         var detector = new AudienceDetector(models, pipeline, keepPerspective: false);
@@ -76,7 +83,8 @@ internal sealed class EvalDetector : IDisposable
                 detector.SetEmptyReference(empty);
             }
 
-            return new EvalDetector(null, detector, pipeline.Scores with { Head = floor, SeatedHead = floor }, operating, models.HeadModelOff ? "audience" : models.HeadModel!, "bands");
+            var floors = pipeline with { Scores = pipeline.Scores with { Head = floor, SeatedHead = floor } };
+            return new EvalDetector(null, detector, floors, ObjectClass.Head, operating, models.HeadModelOff ? "audience" : models.HeadModel!, "bands", pipeline.Scores);
         }
         catch
         {
@@ -85,17 +93,20 @@ internal sealed class EvalDetector : IDisposable
         }
     }
 
-    public IReadOnlyList<Detection> Detect(Mat image)
+    /// <summary>One frame: every detection down to the floor (AP's ranking) and what the product counts.</summary>
+    public (IReadOnlyList<Detection> All, IReadOnlyList<Detection> Counted) Detect(Mat image)
     {
         if (_tiled is not null)
         {
             LastTiles = _tiled.PlanFor(new SizeI(image.Width, image.Height)).TileCount;
-            return _tiled.Detect(image);
+            var all = _tiled.Detect(image);
+            return (all, [.. all.Where(d => d.Class != _class || d.Score >= Operating)]);
         }
 
-        var result = _audience!.Analyse(image, _fuseAt);
+        var result = _audience!.Analyse(image, _pipeline!.Scores);
         LastTiles = result.Tiles;
-        return result.HeadDetections;
+        var counted = AudienceFusion.Fuse(result.Candidates, result.Scene!, _pipeline.Audience, _counting!);
+        return (result.HeadDetections, [.. counted.Select(h => h.ToDetection())]);
     }
 
     public void Dispose()

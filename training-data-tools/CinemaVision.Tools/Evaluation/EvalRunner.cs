@@ -57,11 +57,10 @@ internal static class EvalRunner
         foreach (var (_, key, _, image) in FrameInputs.Read(source, s.Frames, s.Step, s.Only))
         {
             var sw = Stopwatch.StartNew();
-            var all = detector.Detect(image);
+            var (all, found) = detector.Detect(image);
             totalMs += sw.Elapsed.TotalMilliseconds;
             var frameSize = new SizeI(image.Width, image.Height);
             tiles += detector.LastTiles;
-            var found = all.Where(d => d.Class != cls || d.Score >= operating).ToList();
             var truth = truthCache.For(key);
             var outcome = evaluator.AddFrame(found, truth);
             ap.AddFrame(all, truth);
