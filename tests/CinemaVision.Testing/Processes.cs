@@ -220,7 +220,7 @@ public sealed class CentreProcess : IAsyncDisposable
     /// <summary>What the centre's idempotency ledger holds for the agent: event id → when it was stored.</summary>
     public Dictionary<string, DateTimeOffset> LedgerOf(string agentId)
     {
-        using var c = Open("state.db");
+        using var c = Open("timeseries.db");
         using var cmd = c.CreateCommand();
         cmd.CommandText = "SELECT item_id, stored_at FROM ingested_items WHERE agent_id = $a";
         cmd.Parameters.AddWithValue("$a", agentId);

@@ -108,6 +108,7 @@ public static class AuditoriumFile
                 ["perspective"] = c.Perspective is null ? null : new JsonArray([.. c.Perspective.Select(p => (JsonNode)new JsonObject { ["row"] = p.Row, ["height"] = p.Height })]),
                 ["seats"] = new JsonArray([.. c.Seats.Select(s => (JsonNode)new JsonObject { ["id"] = s.Id, ["row"] = s.Row, ["number"] = s.Number, ["polygon"] = Poly(s.Polygon) })]),
                 ["zones"] = new JsonArray([.. c.Zones.Select(z => (JsonNode)new JsonObject { ["id"] = z.Id, ["kind"] = KindName(z.Kind), ["name"] = z.Name, ["polygon"] = Poly(z.Polygon) })]),
+                ["masks"] = c.Masks.Count == 0 ? null : new JsonArray([.. c.Masks.Select(m => (JsonNode)new JsonObject { ["id"] = m.Id, ["kind"] = MaskKindName(m.Kind), ["polygon"] = Poly(m.Polygon) })]),
             })]),
         };
         if (auditorium.Pipeline.ToJson() is { } pipeline) root["pipeline"] = pipeline;
@@ -119,6 +120,22 @@ public static class AuditoriumFile
         ZoneKind.StaffOnly => "staff-only",
         _ => kind.ToString().ToLowerInvariant(),
     };
+
+    public const string MaskKinds = "text, screen, mirror, other";
+
+    public static string MaskKindName(MaskKind kind) => kind.ToString().ToLowerInvariant();
+
+    public static bool TryParseMaskKind(string? value, out MaskKind kind)
+    {
+        switch (value?.Trim().ToLowerInvariant())
+        {
+            case "text": kind = MaskKind.Text; return true;
+            case "screen": kind = MaskKind.Screen; return true;
+            case "mirror": kind = MaskKind.Mirror; return true;
+            case "other": kind = MaskKind.Other; return true;
+            default: kind = default; return false;
+        }
+    }
 
     public static bool TryParseKind(string? value, out ZoneKind kind)
     {
@@ -207,7 +224,30 @@ public static class AuditoriumFile
             }
         }
 
-        return new CameraView { Id = id, Reference = new ReferenceFrame(width, height, file), Seats = seats, Zones = zones, Perspective = perspective };
+        var masks = new List<Mask>();
+        if (cam["masks"] is JsonArray maskArray)
+        {
+            for (int m = 0; m < maskArray.Count; m++)
+            {
+                var mp = $"{path}.masks[{m}]";
+                if (maskArray[m] is not JsonObject mask)
+                {
+                    problems.Add(new(mp, "must be an object"));
+                    continue;
+                }
+
+                var maskId = RequiredString(mask, "id", mp, problems) ?? "";
+                var kindText = (mask["kind"] as JsonValue)?.ToString() ?? "other";
+                if (!TryParseMaskKind(kindText, out var kind)) problems.Add(new($"{mp}.kind", $"unknown mask kind '{kindText}' (known: {MaskKinds})"));
+                masks.Add(new Mask(maskId, kind, ReadPolygon(mask, $"{mp}.polygon", problems)));
+            }
+        }
+        else if (cam["masks"] is { } notArray)
+        {
+            problems.Add(new($"{path}.masks", $"must be an array of masks (was {notArray.GetValueKind().ToString().ToLowerInvariant()})"));
+        }
+
+        return new CameraView { Id = id, Reference = new ReferenceFrame(width, height, file), Seats = seats, Zones = zones, Perspective = perspective, Masks = masks };
     }
 
     private static List<PointF> ReadPolygon(JsonObject owner, string path, List<ConfigProblem> problems)

@@ -35,6 +35,9 @@ public sealed record CameraView
     /// <summary>Optional (image row, person height in px) pairs; otherwise derived from the seat sizes.</summary>
     public IReadOnlyList<PerspectiveReference>? Perspective { get; init; }
 
+    /// <summary>Regions ignored everywhere: the burnt-in clock and camera name, a screen, a mirror.</summary>
+    public IReadOnlyList<Mask> Masks { get; init; } = [];
+
     /// <summary>
     /// The same view in the pixels of a frame of another size (a camera's substream, or a main stream of another
     /// resolution than the reference frame the map was drawn on): seats, zones and perspective scaled.
@@ -49,6 +52,7 @@ public sealed record CameraView
             Reference = new ReferenceFrame(frame.Width, frame.Height, Reference.File),
             Seats = [.. Seats.Select(s => s with { Polygon = Scale(s.Polygon) })],
             Zones = [.. Zones.Select(z => z with { Polygon = Scale(z.Polygon) })],
+            Masks = [.. Masks.Select(m => m with { Polygon = Scale(m.Polygon) })],
             Perspective = Perspective is null ? null : [.. Perspective.Select(p => new PerspectiveReference(p.Row * sy, p.Height * sy))],
         };
     }
@@ -80,6 +84,28 @@ public enum ZoneKind
     Stage = 3,
     Screen = 4,
     StaffOnly = 5,
+}
+
+/// <summary>What a mask hides (all are ignored everywhere; the kind says why, for the installer).</summary>
+public enum MaskKind
+{
+    /// <summary>Text burnt into the picture: the camera's clock, its name.</summary>
+    Text = 0,
+
+    /// <summary>The cinema screen (moving pictures of people).</summary>
+    Screen = 1,
+
+    /// <summary>A mirror or glass that shows people twice.</summary>
+    Mirror = 2,
+
+    Other = 3,
+}
+
+/// <summary>A region of a camera's picture where nothing is detected or counted.</summary>
+public sealed record Mask(string Id, MaskKind Kind, IReadOnlyList<PointF> Polygon)
+{
+    [JsonIgnore]
+    public BoxF Bounds => Polygons.Bounds(Polygon);
 }
 
 public sealed record Zone(string Id, ZoneKind Kind, IReadOnlyList<PointF> Polygon, string? Name = null)

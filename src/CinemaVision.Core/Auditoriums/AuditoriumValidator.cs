@@ -68,6 +68,15 @@ public static class AuditoriumValidator
                 CheckPolygon(zone.Polygon, $"{zp}.polygon", $"zone '{zone.Id}'", size, options, problems);
             }
 
+            var maskIds = new HashSet<string>(StringComparer.Ordinal);
+            for (int m = 0; m < cam.Masks.Count; m++)
+            {
+                var mask = cam.Masks[m];
+                var mp = $"{path}.masks[{m}]";
+                if (!maskIds.Add(mask.Id)) problems.Add(new($"{mp}.id", $"duplicate mask id '{mask.Id}'"));
+                CheckPolygon(mask.Polygon, $"{mp}.polygon", $"mask '{mask.Id}'", size, options, problems);
+            }
+
             if (cam.Perspective is { Count: 1 }) problems.Add(new($"{path}.perspective", "needs at least two references (or none)"));
         }
 

@@ -17,7 +17,8 @@ public sealed record DetectionThresholds
 
     public float Person { get; init; } = DefaultPerson;
     public float Face { get; init; } = 0.6f;
-    public float Head { get; init; } = 0.35f;
+    /// <summary>A head counts from this score outside the seats (aisles, stage, walls): the strict threshold.</summary>
+    public float Head { get; init; } = 0.45f;
     public float Phone { get; init; } = 0.25f;
     public float Camera { get; init; } = 0.35f;
 
@@ -30,8 +31,17 @@ public sealed record DetectionThresholds
     /// <summary>A face whose chest point lies in a seat fills it from this score.</summary>
     public float SeatedFace { get; init; } = 0.6f;
 
-    /// <summary>A head whose anchor lies in a seat fills it from this score.</summary>
-    public float SeatedHead { get; init; } = 0.35f;
+    /// <summary>
+    /// A head whose anchor lies in a seat counts and fills it from this score (the seat prior); without a seat map the
+    /// whole picture is taken as seating. Measured in docs/audience.md; adjusted per auditorium from spot counts.
+    /// </summary>
+    public float SeatedHead { get; init; } = 0.15f;
+
+    /// <summary>
+    /// A seat whose appearance changed against the empty hall (the second occupancy signal) is occupied from a head of
+    /// this score in it; changed with no such head, it holds an object.
+    /// </summary>
+    public float ChangedSeatHead { get; init; } = 0.12f;
 
     /// <summary>People between this and <see cref="Person"/> only keep existing tracks alive; they never count.</summary>
     public float TrackingFloor { get; init; } = 0.3f;
@@ -57,7 +67,12 @@ public sealed record DetectionThresholds
     };
 
     /// <summary>The lowest score a detector must keep for the class (counting, seats and tracking).</summary>
-    public float Floor(ObjectClass c) => MathF.Min(MathF.Min(For(c), Seated(c)), c == ObjectClass.Person ? TrackingFloor : float.MaxValue);
+    public float Floor(ObjectClass c) => MathF.Min(MathF.Min(For(c), Seated(c)), c switch
+    {
+        ObjectClass.Person => TrackingFloor,
+        ObjectClass.Head => ChangedSeatHead,
+        _ => float.MaxValue,
+    });
 
     /// <summary>The per-class floors as detectors take them (merging drops candidates below these).</summary>
     public IReadOnlyDictionary<ObjectClass, float> Floors() => Enum.GetValues<ObjectClass>().Where(c => c != ObjectClass.Other).ToDictionary(c => c, Floor);
@@ -67,7 +82,7 @@ public sealed record DetectionThresholds
 
     public IEnumerable<string> Validate(string prefix = "")
     {
-        foreach (var (name, value) in new[] { ("person", Person), ("face", Face), ("head", Head), ("phone", Phone), ("camera", Camera), ("other", Other), ("seatedPerson", SeatedPerson), ("seatedFace", SeatedFace), ("seatedHead", SeatedHead), ("trackingFloor", TrackingFloor) })
+        foreach (var (name, value) in new[] { ("person", Person), ("face", Face), ("head", Head), ("phone", Phone), ("camera", Camera), ("other", Other), ("seatedPerson", SeatedPerson), ("seatedFace", SeatedFace), ("seatedHead", SeatedHead), ("changedSeatHead", ChangedSeatHead), ("trackingFloor", TrackingFloor) })
         {
             if (float.IsNaN(value) || value is < 0 or > 1) yield return $"{prefix}{name}: must be within 0..1 (was {value}).";
         }

@@ -111,6 +111,9 @@ public enum SeatState
     Unknown = 0,
     Empty = 1,
     Occupied = 2,
+
+    /// <summary>Something is on the seat (it changed against the empty hall) but no person is seen: a coat, a bag. Not counted as occupied.</summary>
+    ObjectOnSeat = 3,
 }
 
 /// <summary>A change of one seat's smoothed state (agents send changes, not every analysis).</summary>
@@ -251,6 +254,7 @@ public sealed record AgentHealth(
 /// <param name="TileMs">Mean detector time per tile run over the last period, milliseconds.</param>
 /// <param name="TilesReused">Tiles whose detections were reused because their pixels had not changed (last period).</param>
 /// <param name="PassesSkipped">Passes the scheduler skipped because the CPU budget was spent (last period).</param>
+/// <param name="Lighting">The camera's lighting mode as the pipeline sees it: <c>lit</c>, <c>dim</c> or <c>infrared</c> (<see cref="Cameras.LightingClassifier.Name"/>); null before the first frame.</param>
 public sealed record CameraStatus(
     string CameraId,
     string AuditoriumId,
@@ -267,7 +271,8 @@ public sealed record CameraStatus(
     double TileMs = 0,
     long TilesReused = 0,
     long PassesSkipped = 0,
-    string? LastError = null);
+    string? LastError = null,
+    string? Lighting = null);
 
 /// <summary>
 /// What an edge agent uploads in one request: one list of typed events (see <see cref="EdgeEvent"/>), stored all or

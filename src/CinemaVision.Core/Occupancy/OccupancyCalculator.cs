@@ -43,6 +43,7 @@ public static class OccupancyCalculator
 
     public static SeatState Combine(SeatState a, SeatState b) =>
         a == SeatState.Occupied || b == SeatState.Occupied ? SeatState.Occupied
+        : a == SeatState.ObjectOnSeat || b == SeatState.ObjectOnSeat ? SeatState.ObjectOnSeat
         : a == SeatState.Empty || b == SeatState.Empty ? SeatState.Empty
         : SeatState.Unknown;
 }

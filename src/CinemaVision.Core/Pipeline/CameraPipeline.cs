@@ -1,4 +1,5 @@
 using System.Globalization;
+using CinemaVision.Core.Audience;
 using CinemaVision.Core.Auditoriums;
 using CinemaVision.Core.Cameras;
 using CinemaVision.Core.Detections;
@@ -29,6 +30,9 @@ public enum PassKind
 /// What the pixels of one frame gave: detections of any class (at the detector's floors, see
 /// <see cref="DetectionThresholds.Floor"/>), the frame measurements for camera health, and the glow blobs with the
 /// scene brightness when the glow detector ran. Produced by Vision; everything after it is this pipeline.
+/// <paramref name="SeatChanges"/>: each seat's appearance change against its empty self (0 identical .. 1 unrelated,
+/// illumination-normalised), when the camera has an empty-hall reference. <paramref name="Lighting"/>: the lighting
+/// probe's measurements (the mode is decided here, with hysteresis, and reported in camera health).
 /// </summary>
 public sealed record FrameObservation(
     DateTimeOffset At,
@@ -36,7 +40,9 @@ public sealed record FrameObservation(
     IReadOnlyList<Detection> Detections,
     FrameMeasurements? Measurements = null,
     double? SceneBrightness = null,
-    IReadOnlyList<GlowBlob>? Glow = null);
+    IReadOnlyList<GlowBlob>? Glow = null,
+    IReadOnlyDictionary<string, float>? SeatChanges = null,
+    LightingMeasurements? Lighting = null);
 
 /// <summary>What the auditorium is doing (from the schedule): arms the rules and tags the figures.</summary>
 public readonly record struct ShowingContext(ShowingState State, string? ShowingId = null)
@@ -86,7 +92,9 @@ public sealed record PipelineResult(
     OccupancySample? Occupancy,
     IReadOnlyList<Track> Tracks,
     IReadOnlyList<EdgeEvent> Events,
-    IReadOnlyList<EvidenceRequest> Evidence)
+    IReadOnlyList<EvidenceRequest> Evidence,
+    LightingMode? Lighting = null,
+    LightingMode? CaptureEmptyReference = null)
 {
     public IReadOnlyList<SeatStateChange> SeatChanges => [.. Events.OfType<SeatStateChange>()];
     public IReadOnlyList<AnomalyEvent> Anomalies => [.. Events.OfType<AnomalyEvent>()];
@@ -112,6 +120,8 @@ public sealed class CameraPipeline
     private readonly PiracyRule _piracy;
     private readonly ScreenGlowRule _glow;
     private readonly CameraHealthRules _health;
+    private readonly LightingModeTracker _lighting = new();
+    private readonly EmptyHallCaptureRule _emptyHall = new();
     private long _sequence;
 
     public CameraPipeline(string siteId, string auditoriumId, CameraView camera, CameraPipelineOptions? options = null, IAudienceFusion? fusion = null, double? referenceSharpness = null)
@@ -144,15 +154,23 @@ public sealed class CameraPipeline
 
     public IReadOnlyCollection<CameraHealthKind> ActiveHealthConditions => _health.Active;
 
+    /// <summary>The camera's lighting mode (lit colour, dim, infrared), changed only after several frames agree; null before the first measurement.</summary>
+    public LightingMode? Lighting => _lighting.Mode;
+
+    /// <summary>The camera has an empty-hall reference for a lighting mode from <paramref name="at"/> (loaded or calibrated): no automatic capture until it is old.</summary>
+    public void HasEmptyReference(LightingMode mode, DateTimeOffset at) => _emptyHall.Has(mode, at);
+
     /// <summary>One analysed frame.</summary>
     public PipelineResult Observe(FrameObservation frame, ShowingContext showing)
     {
         var at = frame.At;
         var events = new List<EdgeEvent>();
         if (frame.Measurements is { } m) events.AddRange(_health.Observe(at, m, showing.State));
+        if (frame.Lighting is { } light) _lighting.Observe(light);
         if (frame.Pass == PassKind.Health)
         {
-            return new PipelineResult(at, frame.Pass, [], [], [], _smoother.States, 0, null, [], events, []);
+            var capture = _emptyHall.Observe(at, showing.State, null, frame.Measurements?.Difference, _lighting.Mode, _health.Active.Count == 0);
+            return new PipelineResult(at, frame.Pass, [], [], [], _smoother.States, 0, null, [], events, [], _lighting.Mode, capture);
         }
 
         var confident = Confident(frame.Detections);
@@ -160,13 +178,17 @@ public sealed class CameraPipeline
         var assignments = SeatAssigner.Assign(audience, _camera.Seats, Options.Assignment);
 
         OccupancySample? sample = null;
+        int people = audience.Count;
         if (frame.Pass == PassKind.Occupancy)
         {
             var occupied = assignments.Select(a => a.SeatId).ToHashSet(StringComparer.Ordinal);
+            var (changedOccupied, objects) = SecondSignal(frame, occupied);
+            occupied.UnionWith(changedOccupied);
+            people += changedOccupied.Count;
             bool seesSeats = _health.SeesTheSeats;
             var unobservable = seesSeats ? null : _camera.Seats.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
-            var changes = _smoother.Observe(occupied, unobservable);
-            sample = Sample(at, audience.Count, seesSeats, showing.ShowingId);
+            var changes = _smoother.Observe(occupied, unobservable, objects);
+            sample = Sample(at, people, seesSeats, showing.ShowingId);
             events.AddRange(changes.Select(c => new SeatStateChange(
                 string.Create(CultureInfo.InvariantCulture, $"{_ref.AuditoriumId}-{_ref.CameraId}-seat-{c.SeatId}-{at.ToUnixTimeMilliseconds()}"),
                 _ref.SiteId, _ref.AuditoriumId, _ref.CameraId, c.SeatId, at, c.To, sample.Confidence, showing.ShowingId)));
@@ -175,8 +197,13 @@ public sealed class CameraPipeline
 
         // Tracking and the zone rules: people with stable ids, where their feet are, whether they sit.
         var tracks = _tracker.Update(frame.Detections, at).Where(t => t.State == TrackState.Confirmed && t.LastSeen == at).ToList();
+        // People in seats (the tracks are people): the audience itself, or, when the audience is counted from heads,
+        // the people seated for the zone and piracy rules alone.
+        bool audienceArePeople = Options.SeatsFrom == ObjectClass.Person;
+        IReadOnlyList<Detection> seatedPeople = audienceArePeople ? audience : [.. confident.Where(d => d.Class == ObjectClass.Person)];
+        var personSeats = audienceArePeople ? assignments : SeatAssigner.Assign(seatedPeople, _camera.Seats, Options.Assignment);
         var seatOfBox = new Dictionary<BoxF, string>();
-        foreach (var a in assignments) seatOfBox[audience[a.DetectionIndex].Box] = a.SeatId;
+        foreach (var a in personSeats) seatOfBox[seatedPeople[a.DetectionIndex].Box] = a.SeatId;
         var observed = tracks.Select(t => new ObservedPerson(
             t.Id,
             t.Box,
@@ -185,13 +212,13 @@ public sealed class CameraPipeline
             seatOfBox.TryGetValue(t.Detection.Box, out var seat) ? seat : null)).ToList();
         events.AddRange(_anomalies.Evaluate(new AuditoriumObservation(at, showing.State, showing.ShowingId, observed, _camera.Seats.Count)));
 
-        // Piracy: devices held up by seated people, and screen glow in dark frames.
+        // Piracy: devices held up by seated people (the phone is held within a person box), and screen glow in dark frames.
         var holders = new List<Detection>();
         var seatOfHolder = new Dictionary<int, string>();
-        foreach (var a in assignments.Where(a => audience[a.DetectionIndex].Class == ObjectClass.Person))
+        foreach (var a in personSeats.Where(a => seatedPeople[a.DetectionIndex].Class == ObjectClass.Person))
         {
             seatOfHolder[holders.Count] = a.SeatId;
-            holders.Add(audience[a.DetectionIndex]);
+            holders.Add(seatedPeople[a.DetectionIndex]);
         }
 
         holders.AddRange(confident.Where(d => d.Class is ObjectClass.Phone or ObjectClass.Camera));
@@ -214,7 +241,30 @@ public sealed class CameraPipeline
             }
         }
 
-        return new PipelineResult(at, frame.Pass, confident, audience, assignments, _smoother.States, audience.Count, sample, tracks, events, evidence);
+        var captureNow = _emptyHall.Observe(at, showing.State, frame.Pass == PassKind.Occupancy ? people : null, frame.Measurements?.Difference, _lighting.Mode, _health.Active.Count == 0);
+        return new PipelineResult(at, frame.Pass, confident, audience, assignments, _smoother.States, people, sample, tracks, events, evidence, _lighting.Mode, captureNow);
+    }
+
+    /// <summary>
+    /// The second occupancy signal, from the empty-hall reference: a seat nobody was counted in whose appearance
+    /// changed at least <see cref="AudienceOptions.SeatChanged"/> against its empty self is occupied when a head of at
+    /// least <see cref="DetectionThresholds.ChangedSeatHead"/> lies in it (weak evidence made credible by the change),
+    /// and otherwise holds an object (a coat, a bag): not a person.
+    /// </summary>
+    private (HashSet<string> Occupied, HashSet<string> Objects) SecondSignal(FrameObservation frame, HashSet<string> counted)
+    {
+        var occupied = new HashSet<string>(StringComparer.Ordinal);
+        var objects = new HashSet<string>(StringComparer.Ordinal);
+        if (frame.SeatChanges is not { Count: > 0 } seatChanges) return (occupied, objects);
+        var weakHeads = frame.Detections.Where(d => d.Class == ObjectClass.Head && d.Score >= Options.Scores.ChangedSeatHead).ToList();
+        foreach (var seat in _camera.Seats)
+        {
+            if (counted.Contains(seat.Id) || !seatChanges.TryGetValue(seat.Id, out var change) || float.IsNaN(change) || change < Options.Audience.SeatChanged) continue;
+            bool head = weakHeads.Any(h => Polygons.Contains(seat.Polygon, SeatAssigner.Anchor(h, Options.Assignment)));
+            (head ? occupied : objects).Add(seat.Id);
+        }
+
+        return (occupied, objects);
     }
 
     /// <summary>The camera delivered no frame (stalled, reconnecting): camera health only.</summary>
@@ -222,7 +272,7 @@ public sealed class CameraPipeline
 
     /// <summary>
     /// The detections that count: each class from its threshold, and seatable classes (person, face, head) from their
-    /// lower seat-conditioned threshold when their anchor lies inside a seat outline.
+    /// lower seat-conditioned threshold when their anchor lies inside a seat outline (or anywhere, without a seat map).
     /// </summary>
     private List<Detection> Confident(IReadOnlyList<Detection> detections)
     {
@@ -231,7 +281,8 @@ public sealed class CameraPipeline
         foreach (var d in detections)
         {
             if (d.Score >= scores.For(d.Class)) confident.Add(d);
-            else if (d.Class is ObjectClass.Person or ObjectClass.Face or ObjectClass.Head && d.Score >= scores.Seated(d.Class) && InASeat(d)) confident.Add(d);
+            // Without a seat map the whole picture is taken as seating (a camera tried before its seats are drawn).
+            else if (d.Class is ObjectClass.Person or ObjectClass.Face or ObjectClass.Head && d.Score >= scores.Seated(d.Class) && (_camera.Seats.Count == 0 || InASeat(d))) confident.Add(d);
         }
 
         return confident;

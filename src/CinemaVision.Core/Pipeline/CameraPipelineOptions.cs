@@ -1,3 +1,4 @@
+using CinemaVision.Core.Audience;
 using CinemaVision.Core.Cameras;
 using CinemaVision.Core.Detections;
 using CinemaVision.Core.Piracy;
@@ -53,10 +54,14 @@ public sealed record CameraPipelineOptions
     public DetectionThresholds Scores { get; init; } = DetectionThresholds.Default;
 
     /// <summary>
-    /// Which detections fill seats and are counted: people (a camera behind or above the audience), faces (a camera at
-    /// the screen end facing it) or heads. A fusion step may combine several classes into one audience.
+    /// Which detections fill seats and are counted: heads (the default: a seated audience shows heads above the seat
+    /// backs; the audience pipeline fuses head, face and person evidence into one head per person), people (a camera
+    /// watching a walkway or standing crowd) or faces (a camera at the screen end facing the audience).
     /// </summary>
-    public ObjectClass SeatsFrom { get; init; } = ObjectClass.Person;
+    public ObjectClass SeatsFrom { get; init; } = ObjectClass.Head;
+
+    /// <summary>How heads are found and fused (scales, perspective, duplicates, the empty hall). Its scores are in <see cref="Scores"/>.</summary>
+    public AudienceOptions Audience { get; init; } = new();
 
     public SeatAssignmentOptions Assignment { get; init; } = new();
     public SeatSmoothingOptions Smoothing { get; init; } = new();
@@ -81,6 +86,7 @@ public sealed record CameraPipelineOptions
     {
         foreach (var p in Scores.Validate($"{prefix}scores.")) yield return p;
         if (SeatsFrom is not (ObjectClass.Person or ObjectClass.Face or ObjectClass.Head)) yield return $"{prefix}seatsFrom: must be person, face or head (was {SeatsFrom}).";
+        foreach (var p in Audience.Validate($"{prefix}audience.")) yield return p;
         foreach (var p in Smoothing.Validate()) yield return $"{prefix}smoothing: {p}";
         foreach (var p in Cadence.Validate($"{prefix}cadence.")) yield return p;
         foreach (var (name, incident) in new[] { ("aisle", Anomalies.Aisle), ("exit", Anomalies.ExitCrowding), ("afterShow", Anomalies.AfterShow), ("staffZone", Anomalies.StaffZone), ("moreThanSeats", Anomalies.MoreThanSeats) })

@@ -12,7 +12,7 @@ public sealed record SeatAssignmentOptions
     /// <summary>Where a seated person's anchor sits in a person box, as a fraction of its height from the top (upper body).</summary>
     public float PersonAnchorFromTop { get; init; } = 0.4f;
 
-    /// <summary>How far below a face box the anchor sits, in face heights (the chest of a person facing the camera).</summary>
+    /// <summary>How far below a face (or head) box the anchor sits, in its heights: the shoulders and chest, which are on the seat.</summary>
     public float FaceAnchorBelow { get; init; } = 0.4f;
 
     /// <summary>Least share of the detection's anchor region that must fall in the seat when the anchor point is outside it.</summary>
@@ -20,18 +20,18 @@ public sealed record SeatAssignmentOptions
 }
 
 /// <summary>
-/// Places each person (or face) detection in at most one seat and each seat holds at most one person: candidate
+/// Places each person (or face, or head) detection in at most one seat and each seat holds at most one person: candidate
 /// pairs are scored by whether the anchor point (upper-body centre) is inside the seat outline and by overlap, and
 /// taken greedily best first (one-to-one).
 /// </summary>
 public static class SeatAssigner
 {
-    public static PointF Anchor(in Detection d, SeatAssignmentOptions options) => d.Class == ObjectClass.Face
+    public static PointF Anchor(in Detection d, SeatAssignmentOptions options) => d.Class is ObjectClass.Face or ObjectClass.Head
         ? new PointF(d.Box.CenterX, d.Box.Bottom + (options.FaceAnchorBelow * d.Box.Height))
         : new PointF(d.Box.CenterX, d.Box.Top + (options.PersonAnchorFromTop * d.Box.Height));
 
     /// <summary>The part of the detection that should lie on the seat: the upper body, or the chest under a face.</summary>
-    public static BoxF AnchorRegion(in Detection d, SeatAssignmentOptions options) => d.Class == ObjectClass.Face
+    public static BoxF AnchorRegion(in Detection d, SeatAssignmentOptions options) => d.Class is ObjectClass.Face or ObjectClass.Head
         ? new BoxF(d.Box.X, d.Box.Bottom, d.Box.Width, d.Box.Height * options.FaceAnchorBelow * 2)
         : new BoxF(d.Box.X, d.Box.Y + (d.Box.Height * 0.15f), d.Box.Width, d.Box.Height * 0.5f);
 
@@ -42,7 +42,7 @@ public static class SeatAssigner
         for (int d = 0; d < detections.Count; d++)
         {
             var det = detections[d];
-            if (det.Class is not (ObjectClass.Person or ObjectClass.Face)) continue;
+            if (det.Class is not (ObjectClass.Person or ObjectClass.Face or ObjectClass.Head)) continue;
             var anchor = Anchor(det, options);
             var region = AnchorRegion(det, options);
             for (int s = 0; s < seats.Count; s++)

@@ -10,6 +10,9 @@ public enum SeatObservation : byte
 
     /// <summary>Not observable this time: occluded, or the camera is unhealthy.</summary>
     Unknown = 2,
+
+    /// <summary>Changed against the empty hall but no person seen: something lies on the seat.</summary>
+    Object = 3,
 }
 
 public sealed record SeatSmoothingOptions
@@ -58,14 +61,18 @@ public sealed class SeatStateSmoother
 
     public IReadOnlyDictionary<string, SeatState> States => _seats.ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal);
 
-    /// <summary>Records one analysis. Seats absent from <paramref name="occupied"/> are empty, or unknown when listed in <paramref name="unobservable"/>.</summary>
-    public IReadOnlyList<(string SeatId, SeatState From, SeatState To)> Observe(IReadOnlySet<string> occupied, IReadOnlySet<string>? unobservable = null)
+    /// <summary>
+    /// Records one analysis. Seats absent from <paramref name="occupied"/> are empty, or unknown when listed in
+    /// <paramref name="unobservable"/>, or hold an object when listed in <paramref name="objects"/>.
+    /// </summary>
+    public IReadOnlyList<(string SeatId, SeatState From, SeatState To)> Observe(IReadOnlySet<string> occupied, IReadOnlySet<string>? unobservable = null, IReadOnlySet<string>? objects = null)
     {
         var changes = new List<(string, SeatState, SeatState)>();
         foreach (var (id, history) in _seats)
         {
             var observation = unobservable?.Contains(id) == true ? SeatObservation.Unknown
-                : occupied.Contains(id) ? SeatObservation.Occupied : SeatObservation.Empty;
+                : occupied.Contains(id) ? SeatObservation.Occupied
+                : objects?.Contains(id) == true ? SeatObservation.Object : SeatObservation.Empty;
             var before = history.State;
             history.Push(observation);
             history.State = Decide(history, before, _options);
@@ -85,6 +92,10 @@ public sealed class SeatStateSmoother
         int known = history.Length - history.Count(SeatObservation.Unknown);
         // Not yet enough evidence either way right after start: stay unknown until the window has filled a little.
         if (current == SeatState.Unknown && known < options.OccupiedWhenAtLeast && occupied > 0) return SeatState.Unknown;
+        // Something on the seat most of the time, nobody seen on it: a coat or a bag, not a person.
+        int objects = history.Count(SeatObservation.Object);
+        if (objects + occupied >= options.OccupiedWhenAtLeast && objects > 0) return SeatState.ObjectOnSeat;
+        if (current == SeatState.ObjectOnSeat && objects + occupied > options.EmptyWhenAtMost) return SeatState.ObjectOnSeat;
         return SeatState.Empty;
     }
 

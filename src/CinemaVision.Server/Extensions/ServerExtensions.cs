@@ -1,3 +1,4 @@
+using CinemaVision.Server.Audience;
 using System.Threading.RateLimiting;
 using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
@@ -48,6 +49,7 @@ public static class ServerExtensions
         services.AddAlerting(builder.Configuration);
         services.AddFrameCollection(builder.Configuration);
         services.AddModelVersions(builder.Configuration);
+        services.AddAudience();
         return builder;
     }
 
@@ -242,6 +244,7 @@ public static class ServerExtensions
         app.MapSiteEndpoints();
         app.MapFrameCollectionEndpoints();
         app.MapModelEndpoints();
+        app.MapAudienceEndpoints();
         return app;
     }
 

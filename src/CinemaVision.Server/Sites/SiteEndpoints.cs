@@ -120,10 +120,11 @@ public static class SiteEndpoints
 
         // What agents pull: their site's auditorium files (ETag, 304 when unchanged) and the schedule to arm their rules.
         var agent = app.MapGroup("/api/v1/agent").WithTags("Agents").RequireAuthorization(Policies.Agent);
-        agent.MapGet("/config", (HttpContext http, AuditoriumConfigStore store) =>
+        agent.MapGet("/config", (HttpContext http, AuditoriumConfigStore store, Audience.SpotCountStore spotCounts) =>
         {
             var site = http.User.FindFirstValue(AgentClaims.SiteId)!;
-            var configs = store.ForSite(site);
+            // Seat-prior thresholds adjusted from spot counts are served inside each file's pipeline section.
+            var configs = Audience.SeatPriorOverlay.Apply(store.ForSite(site), spotCounts.Thresholds(site));
             var etag = AuditoriumConfigStore.SiteETag(configs);
             http.Response.Headers.ETag = etag;
             if (http.Request.Headers.IfNoneMatch.Contains(etag)) return Results.StatusCode(StatusCodes.Status304NotModified);

@@ -1,4 +1,6 @@
+using CinemaVision.Core.Audience;
 using CinemaVision.Core.Auditoriums;
+using CinemaVision.Core.Cameras;
 using CinemaVision.Core.Detections;
 using CinemaVision.Core.Events;
 using CinemaVision.Core.Geometry;
@@ -6,8 +8,8 @@ using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Seating;
 using CinemaVision.Core.Showings;
 using CinemaVision.Core.Tiling;
-using CinemaVision.Core.Cameras;
 using CinemaVision.Core.Tracking;
+using CinemaVision.Vision.Audience;
 using CinemaVision.Vision.Cameras;
 using CinemaVision.Vision.Detectors;
 using OpenCvSharp;
@@ -43,10 +45,17 @@ public sealed record AnalyzerOptions
 
     /// <summary>Watching passes reuse the detections of tiles whose pixels have not changed.</summary>
     public bool ReuseUnchangedTiles { get; init; } = true;
+
+    /// <summary>
+    /// The audience pipeline's models, run on occupancy passes when the pipeline seats heads (the default). The head
+    /// model is <c>lffd_head</c> unless set to "none" (see its provenance in models/README.md).
+    /// </summary>
+    public AudienceModels Audience { get; init; } = AudienceModels.Default;
 }
 
 /// <summary>What one analysis of one camera produced: the pipeline's figures and events, the raw detections, and the evidence crops.</summary>
-public sealed record CameraAnalysis(PipelineResult Result, IReadOnlyList<Detection> RawDetections, IReadOnlyDictionary<string, byte[]> Evidence, TileRunStats Tiles = default, TimeSpan DetectTime = default)
+/// <param name="EmptyReference">An empty-hall reference captured from this frame (the pipeline asked for it and no head was seen): the host stores it at the centre.</param>
+public sealed record CameraAnalysis(PipelineResult Result, IReadOnlyList<Detection> RawDetections, IReadOnlyDictionary<string, byte[]> Evidence, CapturedReference? EmptyReference = null, TileRunStats Tiles = default, TimeSpan DetectTime = default)
 {
     public DateTimeOffset At => Result.At;
     public IReadOnlyList<Detection> Detections => RawDetections;
@@ -60,6 +69,9 @@ public sealed record CameraAnalysis(PipelineResult Result, IReadOnlyList<Detecti
     public IReadOnlyList<EdgeEvent> Events => Result.Events;
     public IReadOnlyList<Track> Tracks => Result.Tracks;
 }
+
+/// <summary>An empty-hall picture captured by a camera for one lighting mode (JPEG), to be stored with the auditorium at the centre.</summary>
+public sealed record CapturedReference(LightingMode Mode, byte[] Jpeg, DateTimeOffset At);
 
 /// <summary>
 /// One camera's pixels-to-observation wiring: runs the detectors (tiled with the seat map's perspective), the glow
@@ -79,6 +91,7 @@ public sealed class CameraAnalyzer : IDisposable
     private readonly Func<DetectionOptions, TiledDetector> _makeDetector;
     private readonly Dictionary<(SizeI Size, bool Watch), Detectors> _detectors = [];
     private readonly Dictionary<SizeI, FrameProbe> _probes = [];
+    private readonly Dictionary<SizeI, AudienceDetector> _audience = [];
     private long _watchPasses;
     private SizeI? _watchedSize;
 
@@ -138,11 +151,28 @@ public sealed class CameraAnalyzer : IDisposable
 
         if (pass == PassKind.Health)
         {
-            return new CameraAnalysis(Pipeline.Observe(new FrameObservation(at, pass, [], measurements), showing), [], new Dictionary<string, byte[]>());
+            var health = Pipeline.Observe(new FrameObservation(at, pass, [], measurements, Lighting: LightingProbe.Measure(bgr)), showing);
+            return new CameraAnalysis(health, [], new Dictionary<string, byte[]>(), CaptureIfEmpty(bgr, health, at));
         }
 
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var (raw, tiles) = Detect(frameMat, size, view, pass == PassKind.Watch);
+        var lighting = LightingProbe.Measure(frameMat);
+        IReadOnlyDictionary<string, float>? seatChanges = null;
+        if (pass == PassKind.Occupancy && AudienceFor(size, view) is { } audience)
+        {
+            // Heads fused down to the pipeline's floor: the pipeline decides what counts (seat prior, second signal).
+            var scores = Pipeline.Options.Scores;
+            float floor = scores.Floor(ObjectClass.Head);
+            var heads = audience.Analyse(frameMat, scores with { Head = floor, SeatedHead = floor });
+            raw.AddRange(heads.HeadDetections);
+            if (audience.Reference is { Modes.Count: > 0 } reference)
+            {
+                using var aligned = reference.AlignTo(frameMat, heads.Lighting);
+                seatChanges = view.Seats.ToDictionary(s => s.Id, s => aligned.ChangeIn(frameMat, s.Polygon), StringComparer.Ordinal);
+            }
+        }
+
         var detectTime = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         double? scene = null;
         IReadOnlyList<Core.Piracy.GlowBlob>? glow = null;
@@ -154,9 +184,10 @@ public sealed class CameraAnalyzer : IDisposable
         // The pipeline works in the seat map's reference pixels whatever the stream's size.
         var toReference = ToReference(size);
         var observation = new FrameObservation(at, pass, toReference is { } s ? [.. raw.Select(d => d with { Box = d.Box.Scale(s.X, s.Y) })] : raw, measurements, scene,
-            toReference is { } g && glow is not null ? [.. glow.Select(b => b with { Centre = new PointF(b.Centre.X * g.X, b.Centre.Y * g.Y) })] : glow);
+            toReference is { } g && glow is not null ? [.. glow.Select(b => b with { Centre = new PointF(b.Centre.X * g.X, b.Centre.Y * g.Y) })] : glow,
+            seatChanges, lighting);
         var result = Pipeline.Observe(observation, showing);
-        return new CameraAnalysis(result, raw, CropEvidence(frameMat, result, view, toReference), tiles, detectTime);
+        return new CameraAnalysis(result, raw, CropEvidence(frameMat, result, view, toReference), CaptureIfEmpty(frameMat, result, at), tiles, detectTime);
     }
 
     private (List<Detection> Raw, TileRunStats Tiles) Detect(Mat bgr, SizeI size, CameraView view, bool watch)
@@ -199,6 +230,20 @@ public sealed class CameraAnalyzer : IDisposable
         return small;
     }
 
+    /// <summary>
+    /// The pipeline asked for an empty-hall reference (schedule closed or cleaning, picture still, camera healthy):
+    /// captured only when a head pass confirms nobody is there.
+    /// </summary>
+    private CapturedReference? CaptureIfEmpty(Mat bgr, PipelineResult result, DateTimeOffset at)
+    {
+        if (result.CaptureEmptyReference is not { } mode) return null;
+        var size = new SizeI(bgr.Width, bgr.Height);
+        if (AudienceFor(size, _camera.ScaledTo(size)) is { } audience && audience.Analyse(bgr).Count > 0) return null;
+        SetEmptyReference(bgr, mode, at);
+        Cv2.ImEncode(".jpg", bgr, out var jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, 90));
+        return new CapturedReference(mode, jpeg, at);
+    }
+
     /// <summary>The evidence the pipeline asked for: the seat region only, cut from this frame.</summary>
     private static Dictionary<string, byte[]> CropEvidence(Mat bgr, PipelineResult result, CameraView view, PointF? toReference)
     {
@@ -211,6 +256,29 @@ public sealed class CameraAnalyzer : IDisposable
         }
 
         return evidence;
+    }
+
+    /// <summary>
+    /// Sets the camera's empty-hall reference for the picture's lighting mode (from <c>cvtools calibrate --empty</c>,
+    /// the centre, or an automatic capture): static heads on it are suppressed, and each seat is compared with it.
+    /// Returns the static heads found on it (none when the pipeline does not seat heads).
+    /// </summary>
+    public IReadOnlyList<BoxF> SetEmptyReference(Mat bgr, LightingMode? mode = null, DateTimeOffset? at = null)
+    {
+        var lighting = mode ?? LightingClassifier.Classify(LightingProbe.Measure(bgr));
+        Pipeline.HasEmptyReference(lighting, at ?? DateTimeOffset.UtcNow);
+        var size = new SizeI(bgr.Width, bgr.Height);
+        return AudienceFor(size, _camera.ScaledTo(size))?.SetEmptyReference(bgr, lighting) ?? [];
+    }
+
+    /// <summary>The audience detector for a frame size (the seat map scaled to it), or null when the pipeline does not seat heads.</summary>
+    private AudienceDetector? AudienceFor(SizeI size, CameraView view)
+    {
+        if (Pipeline.Options.SeatsFrom != ObjectClass.Head) return null;
+        if (_audience.TryGetValue(size, out var made)) return made;
+        made = new AudienceDetector(_options.Audience, Pipeline.Options, AudienceScene.Of(view, Pipeline.Options.Audience));
+        _audience[size] = made;
+        return made;
     }
 
     private PointF? ToReference(SizeI frame) => frame == _camera.Reference.Size || _camera.Reference.Width <= 0
@@ -242,6 +310,8 @@ public sealed class CameraAnalyzer : IDisposable
         _detectors.Clear();
         foreach (var p in _probes.Values) p.Dispose();
         _probes.Clear();
+        foreach (var a in _audience.Values) a.Dispose();
+        _audience.Clear();
     }
 
     private sealed record Detectors(TiledDetector People, TiledDetector? Faces, TileReuse? Reuse);

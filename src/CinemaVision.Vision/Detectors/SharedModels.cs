@@ -35,7 +35,7 @@ public sealed class SharedModels : IDisposable
             var model = _resolve(name);
             return (OnnxModelSession.Open(model.Manifest, model.Path, _threading, options.VerifyModelHash), model.Manifest);
         })).Value;
-        return new TiledDetector(session, DetectorFactory.DecoderFor(manifest), options, ownsModel: false);
+        return new TiledDetector(session, session.Decoder, options, ownsModel: false);
     }
 
     public void Dispose()

@@ -31,7 +31,10 @@ public class CameraPipelineTests
 
     private static FrameObservation Frame(int second, PassKind pass, params Detection[] detections) => new(T0.AddSeconds(second), pass, detections, Good);
 
-    private static CameraPipeline Pipeline(CameraPipelineOptions? options = null) => new("site", "aud-1", View, options);
+    // These cases seat people (a camera watching a seated crowd from behind); the product default seats heads.
+    private static readonly CameraPipelineOptions PersonSeats = CameraPipelineOptions.Default with { SeatsFrom = ObjectClass.Person };
+
+    private static CameraPipeline Pipeline(CameraPipelineOptions? options = null) => new("site", "aud-1", View, options ?? PersonSeats);
 
     [Fact]
     public void OccupancyPasses_SettleSeatsAndSample_WatchPassesLeaveSeatsAlone()
@@ -59,7 +62,7 @@ public class CameraPipelineTests
     [Fact]
     public void SeatConditionedThreshold_CountsALowScoreInASeatButNotOverTheAisle()
     {
-        var options = CameraPipelineOptions.Default with { Scores = DetectionThresholds.Default with { SeatedPerson = 0.35f } };
+        var options = PersonSeats with { Scores = DetectionThresholds.Default with { SeatedPerson = 0.35f } };
         var standing = new Detection(new BoxF(320, 50, 50, 150), 0, 0.4f, ObjectClass.Person);
 
         var result = Pipeline(options).Observe(Frame(0, PassKind.Occupancy, PersonIn("A1", 0.4f), standing), ShowingContext.Feature);
@@ -117,7 +120,7 @@ public class CameraPipelineTests
     [Fact]
     public void PhoneBelowItsThreshold_NoSuspicion()
     {
-        var pipeline = Pipeline(CameraPipelineOptions.Default with { Scores = DetectionThresholds.Default with { Phone = 0.6f } });
+        var pipeline = Pipeline(PersonSeats with { Scores = DetectionThresholds.Default with { Phone = 0.6f } });
         var phone = new Detection(new BoxF(120, 100, 12, 20), 67, 0.5f, ObjectClass.Phone);
         for (int i = 0; i < 40; i++) Assert.Empty(pipeline.Observe(Frame(i, PassKind.Watch, PersonIn("A1", 0.9f), phone), ShowingContext.Feature).Piracy);
     }

@@ -96,7 +96,8 @@ public sealed class AuditoriumOnRealMaterialTests(Xunit.Abstractions.ITestOutput
         var min = TimeSpan.FromSeconds(2);
         var grace = TimeSpan.FromSeconds(1);
         var options = new AnalyzerOptions { Tiling = CinemaVision.Vision.Detectors.TilingMode.Tiled };
-        var pipeline = CameraPipelineOptions.Default with { Anomalies = new AnomalyRuleOptions { Aisle = new IncidentOptions { MinDuration = min, EndGrace = grace, UpdateEvery = TimeSpan.FromMinutes(5) } } };
+        // A walkway: people, not a seated audience.
+        var pipeline = CameraPipelineOptions.Default with { SeatsFrom = Core.Detections.ObjectClass.Person, Anomalies = new AnomalyRuleOptions { Aisle = new IncidentOptions { MinDuration = min, EndGrace = grace, UpdateEvery = TimeSpan.FromMinutes(5) } } };
         using var analyzer = new CameraAnalyzer(auditorium, auditorium.Cameras[0], options, pipeline);
         const double Fps = 7;
         var events = new List<AnomalyEvent>();

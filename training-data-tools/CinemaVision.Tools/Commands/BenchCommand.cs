@@ -19,11 +19,17 @@ internal static class BenchCommand
         var sizes = new Option<string>("--sizes") { Description = "Frame sizes WxH, comma-separated.", DefaultValueFactory = _ => "768x576,1920x1080,3840x2160" };
         var iterations = new Option<int>("--iterations") { Description = "Timed frames per size.", DefaultValueFactory = _ => 10 };
         var image = new Option<string?>("--image") { Description = "Source image scaled to each size (default: a PETS frame)." };
+        var audience = new Option<bool>("--audience") { Description = "Time the audience pipeline (head model in perspective bands, fusion): a first look (survey and bands) and a camera's steady state (perspective known)." };
         var args = new DetectorArguments();
-        var command = new Command("bench", "Measure detection speed and allocations per frame size.\n\nExamples:\n  cvtools bench\n  cvtools bench --sizes 1920x1080 --tiling auto --iterations 20") { sizes, iterations, image };
+        var audienceArgs = new AudienceArguments();
+        var command = new Command("bench", "Measure detection speed and allocations per frame size.\n\nExamples:\n  cvtools bench\n  cvtools bench --sizes 1920x1080 --tiling auto --iterations 20\n  cvtools bench --audience --sizes 1920x1080") { sizes, iterations, image, audience };
         args.AddTo(command);
+        command.Options.Add(audienceArgs.HeadModel);
+        command.Options.Add(audienceArgs.Settings);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(audience)) return BenchAudience(parse, args, audienceArgs, parse.GetValue(sizes)!, parse.GetValue(image), Math.Max(1, parse.GetValue(iterations)));
+
             var options = args.Build(parse);
             using var source = LoadSource(parse.GetValue(image));
             using var detector = DetectorFactory.Create(options);
@@ -59,6 +65,37 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The audience pipeline per frame size: a first look at a camera (no perspective yet: survey pass, fit, bands)
+    /// and its steady state (the camera's perspective kept: bands only), with the time of each part.
+    /// </summary>
+    private static int BenchAudience(ParseResult parse, DetectorArguments args, AudienceArguments audienceArgs, string sizeList, string? imagePath, int n)
+    {
+        using var source = LoadSource(imagePath);
+        int threads = parse.GetValue(args.Threads), parallel = parse.GetValue(args.Parallel);
+        Console.WriteLine($"audience pipeline, intra-op threads {threads}, tiles in parallel {parallel}, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"{"frame",-10} {"pass",-7} {"tiles",5} {"survey ms",9} {"bands ms",8} {"total ms",8} {"p95 ms",7} {"heads",5}");
+        var models = audienceArgs.Models(parse);
+        var pipeline = audienceArgs.Pipeline(parse);
+        foreach (var spec in sizeList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var wh = spec.Split('x');
+            using var frame = new Mat();
+            Cv2.Resize(source, frame, new Size(int.Parse(wh[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(wh[1], System.Globalization.CultureInfo.InvariantCulture)), 0, 0, InterpolationFlags.Linear);
+            foreach (var (pass, keep) in new[] { ("first", false), ("steady", true) })
+            {
+                using var detector = new Vision.Audience.AudienceDetector(models, pipeline, keepPerspective: keep, threads: parallel, intraOpThreads: threads);
+                for (int i = 0; i < 2; i++) detector.Analyse(frame);
+                var results = Enumerable.Range(0, n).Select(_ => detector.Analyse(frame)).ToList();
+                var totals = results.Select(r => r.TotalMs).Order().ToArray();
+                var p95 = totals[Math.Min(n - 1, (int)Math.Ceiling(0.95 * n) - 1)];
+                Console.WriteLine(FormattableString.Invariant($"{spec,-10} {pass,-7} {results.Average(r => r.Tiles),5:0.#} {results.Average(r => r.SurveyMs),9:0} {results.Average(r => r.BandsMs),8:0} {totals.Average(),8:0} {p95,7:0} {results.Average(r => r.Count),5:0}"));
+            }
+        }
+
+        return 0;
     }
 
     private static Mat LoadSource(string? path)

@@ -16,7 +16,7 @@ internal sealed class DetectorArguments
     public Option<bool> NoFullFrame { get; } = new("--no-full-frame") { Description = "Skip the full-frame pass when tiling." };
     public Option<float?> Threshold { get; } = new("--threshold")
     {
-        Description = FormattableString.Invariant($"Score threshold for people (and faces) (default {DetectionThresholds.Default.Person} people, {DetectionThresholds.Default.Face} faces, {DetectionThresholds.Default.Phone} phones)."),
+        Description = FormattableString.Invariant($"Score threshold for people, faces and heads (default {DetectionThresholds.Default.Head} heads, {DetectionThresholds.Default.Person} people, {DetectionThresholds.Default.Face} faces, {DetectionThresholds.Default.Phone} phones)."),
     };
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads per run.", DefaultValueFactory = _ => 1 };
     public Option<int> Parallel { get; } = new("--parallel") { Description = "Tiles inferred concurrently.", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -56,7 +56,7 @@ internal sealed class DetectorArguments
             merge = merge with
             {
                 DefaultScoreThreshold = t,
-                ScoreThresholds = new Dictionary<ObjectClass, float>(merge.ScoreThresholds) { [ObjectClass.Person] = t, [ObjectClass.Face] = t },
+                ScoreThresholds = new Dictionary<ObjectClass, float>(merge.ScoreThresholds) { [ObjectClass.Person] = t, [ObjectClass.Face] = t, [ObjectClass.Head] = t },
             };
         }
 

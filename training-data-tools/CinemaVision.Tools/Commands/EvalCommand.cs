@@ -23,7 +23,7 @@ internal static class EvalCommand
         var input = new Option<string>("--input") { Description = "Video file, image folder, MOT sequence folder, or one image.", Required = true };
         var gt = new Option<string?>("--gt") { Description = "Ground truth: MOT txt, YOLO txt (or folder of them), COCO json, or corner CSV (x1,y1,x2,y2). Default: the sequence folder's gt." };
         var gtFormat = new Option<string?>("--gt-format") { Description = "mot | yolo | coco | voc | cvat | csv (default: from the file; a folder of .xml files or with Annotations/ is voc)." };
-        var compare = new Option<string?>("--compare") { Description = "Comma-separated configurations to compare, each 'tiling' or 'model@tiling', e.g. full,tiled or person_yolox_192@tiled." };
+        var compare = new Option<string?>("--compare") { Description = "Comma-separated configurations to compare, each 'tiling', 'model@tiling' or 'audience' (the audience pipeline; +face, +person, +empty add evidence), e.g. full,tiled or lffd_head@full,audience,audience+empty." };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
         var objectClass = new Option<string>("--class") { Description = "person | head | face | phone.", DefaultValueFactory = _ => "person" };
         var match = new Option<string>("--match") { Description = "iou (IoU >= --iou) | center (label centre inside the detection: for part labels such as faces).", DefaultValueFactory = _ => "iou" };
@@ -33,7 +33,10 @@ internal static class EvalCommand
         var debugOut = new Option<string?>("--debug-out") { Description = "Folder to write annotated frames to (labels magenta, detections green)." };
         var ignore = new Option<string[]>("--ignore-region") { Description = "x,y,w,h of a region whose unlabelled detections count neither way (repeatable).", AllowMultipleArgumentsPerToken = false };
         var extras = new Extras();
+        var list = new Option<string?>("--list") { Description = "Evaluate only the images this file names: one name a line, or a CSV 'filename,group' (such as a data set's rooms.csv) with --room." };
+        var room = new Option<string?>("--room") { Description = "With a CSV --list: only the frames of this group (room), e.g. 1-403. Keep a room you never tune on." };
         var args = new DetectorArguments();
+        var audience = new AudienceArguments();
         var command = new Command("eval", """
             Evaluate detector configurations on labelled footage. Prints and writes (--json) precision, recall, f1,
             count_mae (mean absolute error of the per-frame count), frames, ms_per_frame, tp, fp, fn at the operating
@@ -48,14 +51,16 @@ internal static class EvalCommand
               cvtools eval --input scut-head-classroom/JPEGImages --gt scut-head-classroom --class head --json heads.json
               cvtools eval --input hall.png --gt faces.csv --class face --model ultraface_rfb_640 --auditorium hall.auditorium.json
               cvtools eval --input frames/ --gt labels.json --models yolox_nano_coco_416,person_yolox_192 --plots charts/
-            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut };
+              cvtools eval --input classroom/JPEGImages --gt classroom --class head --match center --compare audience,audience+face --list rooms.csv --room 1-403
+            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room };
         extras.AddTo(command);
         args.AddTo(command);
+        audience.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                return Run(parse, args, extras, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut);
+                return Run(parse, args, extras, audience, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room);
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
             {
@@ -81,9 +86,12 @@ internal static class EvalCommand
         }
     }
 
-    private static int Run(ParseResult parse, DetectorArguments args, Extras extras, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
-        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut)
+    private static int Run(ParseResult parse, DetectorArguments args, Extras extras, AudienceArguments audience, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
+        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut,
+        Option<string?> list, Option<string?> room)
     {
+        if (parse.GetValue(room) is not null && parse.GetValue(list) is null) throw new ArgumentException("--room needs --list (a CSV of filename,room such as rooms.csv).");
+        var only = parse.GetValue(list) is { } listPath ? FrameInputs.ReadList(listPath, parse.GetValue(room)) : null;
         var (source, sequenceGt) = FrameInputs.ResolveSequence(parse.GetValue(input)!);
         var gtPath = parse.GetValue(gt) ?? sequenceGt ?? throw new ArgumentException("--gt is required (the input has no gt/gt.txt).");
         var cls = ObjectClassNames.Parse(parse.GetValue(objectClass)!);
@@ -99,7 +107,9 @@ internal static class EvalCommand
                 ? string.Join(',', models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(m => $"{m}@{parse.GetValue(args.Tiling)}"))
                 : null) ?? parse.GetValue(compare) ?? parse.GetValue(args.Tiling)!)
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(c => c.Contains('@', StringComparison.Ordinal) ? (Name: c, Model: c.Split('@')[0], Tiling: c.Split('@')[1]) : (Name: c, Model: parse.GetValue(args.Model)!, Tiling: c))
+            .Select(c => EvalDetector.IsAudience(c) ? (Name: c, Model: "", Tiling: "")
+                : c.Contains('@', StringComparison.Ordinal) ? (Name: c, Model: c.Split('@')[0], Tiling: c.Split('@')[1])
+                : (Name: c, Model: parse.GetValue(args.Model)!, Tiling: c))
             .ToList();
         bool sideBySide = parse.GetValue(compare) is not null || parse.GetValue(extras.Models) is not null;
         var auditorium = parse.GetValue(extras.Auditorium) is { } auditoriumPath
@@ -108,8 +118,14 @@ internal static class EvalCommand
         var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls, source);
 
         var settings = new EvalSettings(cls, criterion, parse.GetValue(iou), ignoreRegions, parse.GetValue(frames), Math.Max(1, parse.GetValue(step)), parse.GetValue(extras.ApFloor),
-            auditorium, parse.GetValue(extras.Camera), parse.GetValue(debugOut));
-        var results = configs.Select(config => EvalRunner.Run(config.Name, args.Build(parse, config.Tiling, config.Model), source, truthCache, settings)).ToList();
+            auditorium, parse.GetValue(extras.Camera), parse.GetValue(debugOut), only);
+        var results = configs.Select(config =>
+        {
+            using var detector = EvalDetector.IsAudience(config.Name)
+                ? EvalDetector.Audience(config.Name, parse, audience, settings.ApFloor)
+                : EvalDetector.Tiled(args.Build(parse, config.Tiling, config.Model), cls, settings.ApFloor);
+            return EvalRunner.Run(config.Name, detector, source, truthCache, settings);
+        }).ToList();
 
         Console.WriteLine($"{"config",-28} {"precision",9} {"recall",7} {"f1",6} {"ap50",6} {"ap50_95",7} {"count_mae",9} {"frames",6} {"ms/frame",8} {"tiles",5}  tp/fp/fn");
         foreach (var m in results)

@@ -16,6 +16,8 @@ namespace CinemaVision.Tools.Commands;
 /// <c>cvtools occupancy</c>: an installer's check of a seat map. Runs detection with the auditorium's seat map and
 /// zones over an image (analysed as a still camera) or a video, and prints per-seat states, the count and the
 /// events raised, through the same <see cref="CameraPipeline"/> the edge agent runs (every frame is an occupancy pass).
+/// Without <c>--auditorium</c> it counts people only (seat fields 0), so an installer can try a camera before drawing
+/// its seat map.
 /// JSON keys: people, seats_total, seats_occupied, seats_unknown, confidence, seats (id -> state), events (incidents
 /// as on the wire).
 /// </summary>
@@ -26,7 +28,7 @@ internal static class OccupancyCommand
     public static Command Create()
     {
         var input = new Option<string>("--input") { Description = "Image or video of the auditorium.", Required = true };
-        var auditorium = new Option<string>("--auditorium") { Description = "Auditorium file (schemas/auditorium.schema.json).", Required = true };
+        var auditorium = new Option<string?>("--auditorium") { Description = "Auditorium file (schemas/auditorium.schema.json). Without it: people count only (seat fields 0), to try a camera before its seat map is drawn." };
         var camera = new Option<string?>("--camera") { Description = "Camera id in the auditorium file (default: the first)." };
         var json = new Option<string?>("--json") { Description = "Write the result as JSON." };
         var output = new Option<string?>("--out") { Description = "Draw seats, zones and people on the image (or last video frame) to this file." };
@@ -37,32 +39,51 @@ internal static class OccupancyCommand
         var post = new Option<string?>("--post") { Description = "Send the occupancy samples, seat changes and events to a central service (base URL, e.g. http://127.0.0.1:8080) with the agent key in CINEMAVISION_API_KEY and its id in CINEMAVISION_AGENT_ID." };
         var aisleSeconds = new Option<double?>("--aisle-seconds") { Description = "Seconds in an aisle before an incident (default 30)." };
         var startAt = new Option<DateTimeOffset?>("--start") { Description = "Time of the first frame, e.g. 2026-11-24T20:00:00Z (default: now); fixes the event ids for comparisons." };
-        var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised.\n\nExamples:\n  cvtools occupancy --input hall.jpg --auditorium hall.auditorium.json --out seats.png\n  cvtools occupancy --input hall.mp4 --auditorium hall.auditorium.json --state feature --json occupancy.json")
+        var audienceArgs = new AudienceArguments();
+        var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised (without --auditorium: the people count only).\n\nExamples:\n  cvtools occupancy --input hall.jpg --auditorium hall.auditorium.json --out seats.png\n  cvtools occupancy --input hall.mp4 --auditorium hall.auditorium.json --state feature --json occupancy.json\n  cvtools occupancy --input hall.jpg --empty empty-hall.jpg --setting scores.seatedHead=0.3")
         {
             input, auditorium, camera, json, output, faces, state, fps, frames, post, aisleSeconds, startAt,
         };
+        audienceArgs.AddTo(command);
         command.SetAction(parse =>
         {
-            var read = AuditoriumFile.Parse(File.ReadAllText(parse.GetValue(auditorium)!));
-            if (!read.IsValid)
+            Auditorium aud;
+            if (parse.GetValue(auditorium) is { } auditoriumPath)
             {
-                Console.Error.WriteLine($"cvtools occupancy: {parse.GetValue(auditorium)} has {read.Problems.Count} problem(s):");
-                foreach (var p in read.Problems) Console.Error.WriteLine($"  {p}");
-                return 2;
+                var read = AuditoriumFile.Parse(File.ReadAllText(auditoriumPath));
+                if (!read.IsValid)
+                {
+                    Console.Error.WriteLine($"cvtools occupancy: {auditoriumPath} has {read.Problems.Count} problem(s):");
+                    foreach (var p in read.Problems) Console.Error.WriteLine($"  {p}");
+                    return 2;
+                }
+
+                aud = read.Auditorium!;
+            }
+            else
+            {
+                // No seat map yet: one camera that sees no seats; the picture is taken as seating, the count is people.
+                aud = new Auditorium { SiteId = "trial", AuditoriumId = "trial", Cameras = [new CameraView { Id = "camera", Reference = new ReferenceFrame(0, 0) }] };
             }
 
-            var aud = read.Auditorium!;
             var cam = parse.GetValue(camera) is { } id ? aud.Cameras.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"--camera: no camera '{id}' in the auditorium (has {string.Join(", ", aud.Cameras.Select(c => c.Id))}).") : aud.Cameras[0];
             var showing = Enum.TryParse<ShowingState>(parse.GetValue(state), ignoreCase: true, out var s) ? s : throw new ArgumentException($"--state: unknown showing state '{parse.GetValue(state)}'.");
-            // The auditorium file's pipeline section, as on the edge agent; flags given here win over it.
-            var defaults = aud.Pipeline.Apply();
+            // The auditorium file's pipeline section, as on the edge agent; --setting and the flags given here win over it.
+            var defaults = audienceArgs.Pipeline(parse, aud.Pipeline.Apply());
             if (parse.GetValue(faces)) defaults = defaults with { SeatsFrom = ObjectClass.Face };
             if (parse.GetValue(aisleSeconds) is { } aisle)
             {
                 defaults = defaults with { Anomalies = defaults.Anomalies with { Aisle = defaults.Anomalies.Aisle with { MinDuration = TimeSpan.FromSeconds(aisle), EndGrace = TimeSpan.FromSeconds(Math.Min(5, aisle)) } } };
             }
 
-            using var analyzer = new CameraAnalyzer(aud with { Pipeline = PipelineSettings.Empty }, cam, new AnalyzerOptions(), defaults);
+            using var analyzer = new CameraAnalyzer(aud with { Pipeline = PipelineSettings.Empty }, cam, new AnalyzerOptions { Audience = audienceArgs.Models(parse) }, defaults);
+            if (parse.GetValue(audienceArgs.Empty) is { } emptyPath)
+            {
+                using var empty = Cv2.ImRead(emptyPath, ImreadModes.Color);
+                if (empty.Empty()) throw new InvalidDataException($"Cannot decode the empty-hall picture {emptyPath}.");
+                var statics = analyzer.SetEmptyReference(empty);
+                Console.WriteLine($"empty-hall reference {emptyPath}: {statics.Count} static head-like object(s) will be ignored");
+            }
 
             var start = parse.GetValue(startAt) ?? DateTimeOffset.UtcNow;
             var step = TimeSpan.FromSeconds(1 / Math.Max(0.1, parse.GetValue(fps)));
@@ -156,7 +177,7 @@ internal static class OccupancyCommand
     {
         foreach (var row in cam.Seats.GroupBy(s => s.Row, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var marks = row.OrderBy(s => s.Number).Select(s => analysis.Seats[s.Id] switch { SeatState.Occupied => "#", SeatState.Empty => ".", _ => "?" });
+            var marks = row.OrderBy(s => s.Number).Select(s => analysis.Seats[s.Id] switch { SeatState.Occupied => "#", SeatState.ObjectOnSeat => "o", SeatState.Empty => ".", _ => "?" });
             Console.WriteLine($"row {row.Key,-3} {string.Concat(marks)}");
         }
     }
@@ -170,7 +191,7 @@ internal static class OccupancyCommand
 
         foreach (var seat in cam.Seats)
         {
-            var color = analysis.Seats[seat.Id] switch { SeatState.Occupied => new Scalar(0, 200, 0), SeatState.Empty => new Scalar(0, 0, 255), _ => new Scalar(128, 128, 128) };
+            var color = analysis.Seats[seat.Id] switch { SeatState.Occupied => new Scalar(0, 200, 0), SeatState.ObjectOnSeat => new Scalar(0, 200, 255), SeatState.Empty => new Scalar(0, 0, 255), _ => new Scalar(128, 128, 128) };
             Cv2.Polylines(image, [seat.Polygon.Select(p => new Point(p.X, p.Y)).ToArray()], true, color, 2);
             Cv2.PutText(image, seat.Id, new Point(seat.Bounds.X + 2, seat.Bounds.Y + 12), HersheyFonts.HersheySimplex, 0.35, color, 1);
         }

@@ -19,7 +19,8 @@ internal sealed record EvalSettings(
     float ApFloor = 0.05f,
     Auditorium? Auditorium = null,
     string? Camera = null,
-    string? DebugOut = null);
+    string? DebugOut = null,
+    IReadOnlySet<string>? Only = null);
 
 /// <summary>What one configuration measured.</summary>
 internal sealed record Measured(EvaluationResult Result, string Model, string Tiling, double Tiles, float Operating, AveragePrecisionResult Ap, CountErrorSummary Counts, SeatAccuracyResult? Seats)
@@ -30,15 +31,21 @@ internal sealed record Measured(EvaluationResult Result, string Model, string Ti
 /// <summary>Runs one detector configuration over labelled frames: operating-point figures, AP, count error, seats.</summary>
 internal static class EvalRunner
 {
+    /// <summary>A tiled model configuration.</summary>
     public static Measured Run(string name, DetectionOptions options, string source, EvalCommand.GroundTruthCache truthCache, EvalSettings s)
     {
+        using var detector = EvalDetector.Tiled(options, s.Class, s.ApFloor);
+        return Run(name, detector, source, truthCache, s);
+    }
+
+    /// <summary>
+    /// One run at a low score floor for the evaluated class: AP needs the whole ranking; the operating point
+    /// (precision, recall, F1, counts, seats) keeps only detections at or above the configuration's threshold.
+    /// </summary>
+    public static Measured Run(string name, EvalDetector detector, string source, EvalCommand.GroundTruthCache truthCache, EvalSettings s)
+    {
         var cls = s.Class;
-        // One run at a low score floor for the evaluated class: AP needs the whole ranking; the operating point
-        // (precision, recall, F1, counts, seats) keeps only detections at or above the configured threshold.
-        float operating = options.Merge.ThresholdFor(cls);
-        float floor = Math.Min(s.ApFloor, operating);
-        options = options with { Merge = options.Merge with { ScoreThresholds = new Dictionary<ObjectClass, float>(options.Merge.ScoreThresholds) { [cls] = floor } } };
-        using var detector = DetectorFactory.Create(options);
+        float operating = detector.Operating;
         var evaluator = new DetectionEvaluator(cls, s.Criterion, s.IoU, s.IgnoreRegions);
         var ap = new AveragePrecisionEvaluator(cls, operating, s.Criterion == MatchCriterion.Center, s.IgnoreRegions);
         var counts = new CountErrorAccumulator();
@@ -46,15 +53,14 @@ internal static class EvalRunner
         double totalMs = 0;
         long tiles = 0;
         // Warm-up so the first frame's one-off costs (graph optimisation, page faults) do not skew ms per frame.
-        foreach (var (_, _, _, image) in FrameInputs.Read(source, 1)) detector.Detect(image);
-        foreach (var (_, key, _, image) in FrameInputs.Read(source, s.Frames, s.Step))
+        foreach (var (_, _, _, image) in FrameInputs.Read(source, 1, 1, s.Only)) detector.Detect(image);
+        foreach (var (_, key, _, image) in FrameInputs.Read(source, s.Frames, s.Step, s.Only))
         {
             var sw = Stopwatch.StartNew();
-            var all = detector.Detect(image);
+            var (all, found) = detector.Detect(image);
             totalMs += sw.Elapsed.TotalMilliseconds;
             var frameSize = new SizeI(image.Width, image.Height);
-            tiles += detector.PlanFor(frameSize).TileCount;
-            var found = all.Where(d => d.Class != cls || d.Score >= operating).ToList();
+            tiles += detector.LastTiles;
             var truth = truthCache.For(key);
             var outcome = evaluator.AddFrame(found, truth);
             ap.AddFrame(all, truth);
@@ -81,7 +87,7 @@ internal static class EvalRunner
         }
 
         if (evaluator.Frames == 0) throw new InvalidDataException($"No frames could be read from {source}.");
-        return new Measured(evaluator.Result(name, totalMs / evaluator.Frames), options.Model, options.Tiling.ToString().ToLowerInvariant(), (double)tiles / evaluator.Frames, operating, ap.Result(), counts.Result(), seats?.Result());
+        return new Measured(evaluator.Result(name, totalMs / evaluator.Frames), detector.Model, detector.Tiling, (double)tiles / evaluator.Frames, operating, ap.Result(), counts.Result(), seats?.Result());
     }
 
     private static IReadOnlyList<Seat> SeatMapFor(Auditorium auditorium, string? cameraId, SizeI frame)
