@@ -166,7 +166,7 @@ internal static class ShowingDay
         {
             var seat = $"{(char)('A' + row)}{row + 3}";
             yield return new SeatStateChange(Id("seat"), site, "screen-1", "cam-rear", seat, start.AddMinutes(5 + row), SeatState.Occupied, 0.93);
-            yield return new SeatStateChange(Id("seat"), site, "screen-1", "cam-rear", seat, start.AddMinutes(80 + row % 3), SeatState.Empty, 0.88);
+            yield return new SeatStateChange(Id("seat"), site, "screen-1", "cam-rear", seat, start.AddMinutes(80 + row % 3), row == 0 ? SeatState.ObjectOnSeat : SeatState.Empty, 0.88);
         }
 
         var at = start.AddMinutes(20);
