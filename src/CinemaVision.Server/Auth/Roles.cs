@@ -27,4 +27,10 @@ public static class Policies
 
     /// <summary>Managers, security and admins: occupancy, showings.</summary>
     public const string Viewer = "Viewer";
+
+    /// <summary>Managers (and admins): reports, the schedule and ticket imports.</summary>
+    public const string Managers = "Managers";
+
+    /// <summary>Security staff, data teams (and admins): cameras and agents.</summary>
+    public const string Operations = "Operations";
 }

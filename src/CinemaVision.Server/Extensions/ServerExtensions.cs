@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Configuration;
+using CinemaVision.Server.Dashboard;
 using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Showings;
 using CinemaVision.Server.Sites;
@@ -19,6 +20,8 @@ public static class ServerExtensions
 {
     public static WebApplicationBuilder AddCinemaVisionServer(this WebApplicationBuilder builder)
     {
+        // Serves the component library's files from the build output too (scripts/run), not only from a publish.
+        builder.WebHost.UseStaticWebAssets();
         var services = builder.Services;
         services.AddOptions<ServerOptions>()
             .Bind(builder.Configuration.GetSection(ServerOptions.Section))
@@ -40,6 +43,7 @@ public static class ServerExtensions
         services.AddCinemaVisionAuth();
         services.AddIngest();
         services.AddAlerting(builder.Configuration);
+        services.AddDashboard();
         return builder;
     }
 
@@ -58,11 +62,15 @@ public static class ServerExtensions
         services.AddSingleton<IStateSchema, IngestedItemsSchema>();
         services.AddSingleton<IStateSchema, ShowingSchema>();
         services.AddSingleton<IStateSchema, AuditoriumConfigSchema>();
+        services.AddSingleton<IStateSchema, SiteSchema>();
         services.AddSingleton<ShowingStore>();
+        services.AddSingleton<ShowingAnalysis>();
+        services.AddSingleton<SiteStore>();
         services.AddSingleton<AuditoriumConfigStore>();
         services.AddSingleton<AgentKeyStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccountService>();
 
         // Registered first so the tables exist before any other hosted service runs.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StateInitializer>());
@@ -93,6 +101,8 @@ public static class ServerExtensions
             {
                 o.LoginPath = "/login";
                 o.LogoutPath = "/logout";
+                o.AccessDeniedPath = "/denied";
+                o.ReturnUrlParameter = "returnUrl";
                 o.Cookie.Name = "cinemavision.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
@@ -102,6 +112,7 @@ public static class ServerExtensions
                 // APIs answer 401/403; only pages redirect to the sign-in form.
                 o.Events.OnRedirectToLogin = c => ApiAwareRedirect(c, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = c => ApiAwareRedirect(c, StatusCodes.Status403Forbidden);
+                o.Events.OnValidatePrincipal = UserSessions.ValidateCookieAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Policies.ApiKeyScheme, null);
 
@@ -110,7 +121,9 @@ public static class ServerExtensions
             .AddPolicy(Policies.SignedIn, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser().RequireRole(Roles.All))
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin))
             .AddPolicy(Policies.Security, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security))
-            .AddPolicy(Policies.Viewer, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.Manager, Roles.DataTeam));
+            .AddPolicy(Policies.Viewer, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.Manager, Roles.DataTeam))
+            .AddPolicy(Policies.Managers, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Manager))
+            .AddPolicy(Policies.Operations, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.DataTeam));
         return services;
     }
 
@@ -149,8 +162,10 @@ public static class ServerExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
         app.UseRateLimiter();
 
         app.MapOpenApi("/openapi/{documentName}.json");
@@ -159,6 +174,8 @@ public static class ServerExtensions
         app.MapCinemaVisionIngest();
         app.MapAlertingEndpoints();
         app.MapSiteEndpoints();
+        app.MapAccountEndpoints();
+        app.MapDashboard();
         return app;
     }
 

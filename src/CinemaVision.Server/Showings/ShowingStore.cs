@@ -39,8 +39,12 @@ public sealed class ShowingStore(StateDatabase db)
 {
     private static readonly string[] Columns = ["auditorium", "film", "start", "end", "feature_start"];
 
-    /// <summary>Parses a schedule (CSV with a header, or a JSON array); every problem is reported with its line and column, and nothing is stored unless all rows are valid.</summary>
-    public static (List<Showing> Showings, List<ImportProblem> Problems) ParseSchedule(string text, bool json)
+    /// <summary>
+    /// Parses a schedule (CSV with a header, or a JSON array); every problem is reported with its line and column, and
+    /// nothing is stored unless all rows are valid. Times without an offset are in <paramref name="siteZone"/> (the
+    /// cinema's local time; UTC when not given).
+    /// </summary>
+    public static (List<Showing> Showings, List<ImportProblem> Problems) ParseSchedule(string text, bool json, TimeZoneInfo? siteZone = null)
     {
         var rows = new List<(int Line, Dictionary<string, string?> Cells)>();
         var problems = new List<ImportProblem>();
@@ -89,7 +93,23 @@ public sealed class ShowingStore(StateDatabase db)
             {
                 var v = Get(c);
                 if (v is null) { problems.Add(new ImportProblem(line, c, "required")); return null; }
-                if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return t;
+                if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+                {
+                    // An offset in the text wins; a local time is the site's wall-clock time.
+                    if (siteZone is not null && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var local) && local.Kind == DateTimeKind.Unspecified)
+                    {
+                        if (siteZone.IsInvalidTime(local))
+                        {
+                            problems.Add(new ImportProblem(line, c, $"'{v}' does not exist in {siteZone.Id} (the clocks skip it)"));
+                            return null;
+                        }
+
+                        return new DateTimeOffset(local, siteZone.GetUtcOffset(local));
+                    }
+
+                    return t;
+                }
+
                 problems.Add(new ImportProblem(line, c, $"'{v}' is not a date and time (ISO 8601, e.g. 2026-11-24T19:30:00+01:00)"));
                 return null;
             }

@@ -14,6 +14,15 @@ public static class SiteEndpoints
 {
     public static IEndpointRouteBuilder MapSiteEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/v1/sites", (SiteStore store) => Results.Ok(store.List())).WithTags("Sites").RequireAuthorization(Policies.Viewer);
+        app.MapPut("/api/v1/sites/{siteId}", (string siteId, SiteRequest body, SiteStore store, AuditLog audit, ClaimsPrincipal user) =>
+        {
+            var (site, errors) = store.Save(siteId, body.Name, body.TimeZone, user.Identity?.Name ?? "?");
+            if (site is null) return Results.ValidationProblem(errors, title: "Invalid site");
+            audit.Write(user.Identity?.Name ?? "?", "site.save", siteId, $"{site.Name}; {site.TimeZoneId}");
+            return Results.Ok(site);
+        }).WithTags("Sites").RequireAuthorization(Policies.Admin);
+
         var sites = app.MapGroup("/api/v1/sites/{siteId}").WithTags("Sites");
 
         sites.MapPut("/auditoriums/{auditoriumId}", async (string siteId, string auditoriumId, HttpRequest request, AuditoriumConfigStore store, ClaimsPrincipal user) =>
@@ -39,12 +48,12 @@ public static class SiteEndpoints
         sites.MapGet("/auditoriums", (string siteId, AuditoriumConfigStore store) =>
             Results.Ok(store.ForSite(siteId).Select(c => new { c.AuditoriumId, c.Version, c.ETag, c.UpdatedAt, c.UpdatedBy }))).RequireAuthorization(Policies.Viewer);
 
-        sites.MapPost("/showings/import", async (string siteId, HttpRequest request, ShowingStore store) =>
+        sites.MapPost("/showings/import", async (string siteId, HttpRequest request, ShowingStore store, SiteStore siteStore) =>
         {
             using var reader = new StreamReader(request.Body);
             var text = await reader.ReadToEndAsync();
             bool json = request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
-            var (showings, problems) = ShowingStore.ParseSchedule(text, json);
+            var (showings, problems) = ShowingStore.ParseSchedule(text, json, siteStore.Get(siteId).TimeZone);
             if (problems.Count > 0)
             {
                 var list = problems.Select(p => p.ToString()).ToList();
@@ -81,16 +90,11 @@ public static class SiteEndpoints
         sites.MapGet("/showings", (string siteId, DateTimeOffset? from, DateTimeOffset? to, ShowingStore store, TimeProvider time) =>
             Results.Ok(store.Between(siteId, from ?? time.GetUtcNow().AddDays(-1), to ?? time.GetUtcNow().AddDays(7)))).RequireAuthorization(Policies.Viewer);
 
-        sites.MapGet("/showings/{showingId}/reconciliation", async (string siteId, string showingId, double? checkpointMinutes, ShowingStore store, ITimeSeriesStore series, CancellationToken ct) =>
+        sites.MapGet("/showings/{showingId}/reconciliation", async (string siteId, string showingId, double? checkpointMinutes, ShowingStore store, ShowingAnalysis analysis, CancellationToken ct) =>
         {
             if (store.Get(siteId, showingId) is not { } showing) return Results.Problem(statusCode: 404, title: "No such showing", detail: $"Showing '{showingId}' is not in the schedule of site '{siteId}'.");
-            var checkpoint = TimeSpan.FromMinutes(checkpointMinutes ?? 15);
-            var samples = await series.GetShowingOccupancyAsync(siteId, showing.AuditoriumId, showing.Id, ct);
-            if (samples.Count == 0) samples = (await series.GetOccupancyAsync(siteId, showing.AuditoriumId, showing.FeatureStart, showing.End, OccupancyResolution.Raw, ct))
-                .Select(p => new OccupancySample("", siteId, showing.AuditoriumId, null, p.Timestamp, (int)Math.Round(p.People), (int)Math.Round(p.SeatsOccupied), p.SeatsTotal, 0, p.Confidence)).ToList();
-            var states = await series.GetSeatStatesAtAsync(siteId, showing.AuditoriumId, showing.FeatureStart + checkpoint, ct);
-            var result = ShowingReconciler.Reconcile(showing, store.Tickets(siteId, showing.Id), samples, states.ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal), checkpoint);
-            return Results.Ok(result);
+            var checkpoint = checkpointMinutes is { } m ? TimeSpan.FromMinutes(m) : ShowingAnalysis.DefaultCheckpoint;
+            return Results.Ok((await analysis.AnalyseAsync(siteId, showing, checkpoint, ct)).Reconciliation);
         }).RequireAuthorization(Policies.Viewer);
 
         // What agents pull: their site's auditorium files (ETag, 304 when unchanged) and the schedule to arm their rules.
@@ -114,3 +118,6 @@ public static class SiteEndpoints
         return app;
     }
 }
+
+/// <summary>A site's display name and IANA time zone.</summary>
+public sealed record SiteRequest(string? Name, string? TimeZone);

@@ -35,6 +35,7 @@ public sealed class StateDatabase
             using var command = connection.CreateCommand();
             command.CommandText = schema.CreateSql;
             command.ExecuteNonQuery();
+            schema.Upgrade(connection);
         }
     }
 }
@@ -45,4 +46,28 @@ public interface IStateSchema
     string Name { get; }
 
     string CreateSql { get; }
+
+    /// <summary>Brings tables created by an older version up to date (e.g. adds columns); runs after <see cref="CreateSql"/>.</summary>
+    void Upgrade(SqliteConnection connection)
+    {
+    }
+}
+
+/// <summary>Helpers for <see cref="IStateSchema.Upgrade"/>.</summary>
+public static class StateSchemaUpgrade
+{
+    /// <summary>Adds a column unless the table already has it (SQLite has no ADD COLUMN IF NOT EXISTS).</summary>
+    public static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string definition)
+    {
+        using (var info = connection.CreateCommand())
+        {
+            info.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = $c;";
+            info.Parameters.AddWithValue("$c", column);
+            if (Convert.ToInt64(info.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0) return;
+        }
+
+        using var alter = connection.CreateCommand();
+        alter.CommandText = $"ALTER TABLE {table} ADD COLUMN {column} {definition};";
+        alter.ExecuteNonQuery();
+    }
 }
