@@ -57,6 +57,9 @@ public enum ZoneKind
     Stage = 3,
     Screen = 4,
     StaffOnly = 5,
+
+    /// <summary>Never analysed: detections inside are ignored (a mirror, a foyer window, a reflective wall).</summary>
+    Mask = 6,
 }
 
 public sealed record Zone(string Id, ZoneKind Kind, IReadOnlyList<PointF> Polygon, string? Name = null)

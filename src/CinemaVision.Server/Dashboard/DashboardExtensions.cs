@@ -47,6 +47,7 @@ public static class DashboardExtensions
         services.AddSingleton<AuditoriumCatalog>();
         services.AddSingleton<CameraHealthService>();
         services.AddSingleton<OverviewService>();
+        services.AddSingleton<AuditoriumViewService>();
         services.TryAddSingleton<IReferenceFrameSource, NoReferenceFrames>();
         services.TryAddSingleton<IMeasuredAccuracySource, NoMeasuredAccuracy>();
         return services;
