@@ -48,6 +48,7 @@ public static class DashboardExtensions
         services.AddSingleton<CameraHealthService>();
         services.AddSingleton<OverviewService>();
         services.AddSingleton<AuditoriumViewService>();
+        services.AddSingleton<ReportService>();
         services.TryAddSingleton<IReferenceFrameSource, NoReferenceFrames>();
         services.TryAddSingleton<IMeasuredAccuracySource, NoMeasuredAccuracy>();
         return services;
