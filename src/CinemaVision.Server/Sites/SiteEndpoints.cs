@@ -69,20 +69,13 @@ public static class SiteEndpoints
             if (store.Get(siteId, showingId) is null) return Results.Problem(statusCode: 404, title: "No such showing", detail: $"Showing '{showingId}' is not in the schedule of site '{siteId}'.");
             using var reader = new StreamReader(request.Body);
             var text = await reader.ReadToEndAsync();
-            List<string> seats;
-            try
+            var (seats, problems) = ShowingStore.ParseTickets(text, request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true);
+            if (problems.Count > 0)
             {
-                seats = request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true
-                    ? (JsonNode.Parse(text)?.AsArray().Select(n => n!.GetValue<string>()).ToList() ?? [])
-                    : text.Split(['\n', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(s => !s.Equals("seat", StringComparison.OrdinalIgnoreCase)).ToList();
-            }
-            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
-            {
-                return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"expected a JSON array of seat ids or one seat id per line: {ex.Message}");
+                var list = problems.Select(p => p.ToString()).ToList();
+                return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"{problems.Count} problem(s); nothing was stored: " + string.Join("; ", list.Take(20)), extensions: new Dictionary<string, object?> { ["problems"] = list });
             }
 
-            var bad = seats.Where(s => !System.Text.RegularExpressions.Regex.IsMatch(s, "^[A-Za-z]{1,3}[0-9]{1,4}$")).ToList();
-            if (bad.Count > 0) return Results.Problem(statusCode: 400, title: "Invalid seat ids", detail: "not seat ids like F12: " + string.Join(", ", bad.Take(20)));
             store.SetTickets(siteId, showingId, seats);
             return Results.Ok(new { showingId, ticketsSold = seats.Distinct(StringComparer.Ordinal).Count() });
         }).RequireAuthorization(Policies.Viewer);
