@@ -76,8 +76,12 @@ public sealed class DashboardHost : IAsyncLifetime
     public static async Task WaitForDashboardAsync(IPage page) =>
         await page.WaitForSelectorAsync(".cv-app[data-interactive=true] h1, .cv-app[data-interactive=true] #access-denied");
 
-    public static async Task ScreenshotAsync(IPage page, string name) =>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        // Scrolled back to the top so the fixed app bar and menu are drawn where a person sees them.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+    }
 
     /// <summary>An HTTP client signed in as the bootstrap admin (cookie), for the admin API.</summary>
     public async Task<HttpClient> AdminApiAsync()
