@@ -106,13 +106,13 @@ internal static class IngestLoad
     private static IngestBatch Batch(int client, int n, int size)
     {
         var now = DateTimeOffset.UtcNow;
-        var occupancy = new List<OccupancySample>(size);
+        var occupancy = new List<EdgeEvent>(size);
         for (int i = 0; i < size; i++)
         {
             occupancy.Add(new OccupancySample($"c{client}-b{n}-i{i}", "site-load", $"aud-{i % 12}", null, now.AddMilliseconds(-i), 100 + i, 90, 200, 2, 0.95));
         }
 
-        return new IngestBatch($"c{client}-b{n}", "load-agent", now, occupancy, [], [], [], [], []);
+        return new IngestBatch($"c{client}-b{n}", "load-agent", now, occupancy);
     }
 
     private static async Task WaitUpAsync(HttpClient http)

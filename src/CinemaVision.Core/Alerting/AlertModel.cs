@@ -53,8 +53,14 @@ public sealed record AlertSignal(
     public static AlertSignal From(CameraHealthEvent e) => new(e.Id, e.IncidentId, EventCategory.CameraHealth, e.Kind.ToString(), e.Phase, e.SiteId, e.AuditoriumId, e.CameraId, null, e.Timestamp, 1, null,
         string.Create(CultureInfo.InvariantCulture, $"Camera {e.CameraId} in auditorium {e.AuditoriumId}: {Words(e.Kind.ToString()).ToLowerInvariant()} (measured {e.MeasuredValue:0.##}, threshold {e.Threshold:0.##}){(e.Detail is null ? "" : $": {e.Detail}")}"));
 
-    public static IEnumerable<AlertSignal> From(IngestBatch batch) =>
-        batch.Anomalies.Select(From).Concat(batch.Piracy.Select(From)).Concat(batch.CameraHealth.Select(From));
+    /// <summary>The incident events of a batch as signals, in batch order (a start before its end).</summary>
+    public static IEnumerable<AlertSignal> From(IngestBatch batch) => batch.Events.Select(e => e switch
+    {
+        AnomalyEvent a => From(a),
+        PiracySuspicion p => From(p),
+        CameraHealthEvent c => From(c),
+        _ => null,
+    }).OfType<AlertSignal>();
 
     private static string Words(string pascal) =>
         string.Concat(pascal.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : c.ToString()));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CinemaVision.Core.Geometry;
+using CinemaVision.Core.Pipeline;
 
 namespace CinemaVision.Core.Auditoriums;
 
@@ -84,6 +85,7 @@ public static class AuditoriumFile
             AuditoriumId = auditoriumId ?? "",
             Name = (obj["name"] as JsonValue)?.ToString(),
             Cameras = cameras,
+            Pipeline = PipelineSettings.Read(obj["pipeline"], problems),
         };
         problems.AddRange(AuditoriumValidator.Validate(auditorium, validation));
         return new(auditorium, problems);
@@ -108,6 +110,7 @@ public static class AuditoriumFile
                 ["zones"] = new JsonArray([.. c.Zones.Select(z => (JsonNode)new JsonObject { ["id"] = z.Id, ["kind"] = KindName(z.Kind), ["name"] = z.Name, ["polygon"] = Poly(z.Polygon) })]),
             })]),
         };
+        if (auditorium.Pipeline.ToJson() is { } pipeline) root["pipeline"] = pipeline;
         return root.ToJsonString(WriteOptions);
     }
 

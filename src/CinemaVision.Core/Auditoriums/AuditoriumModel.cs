@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using CinemaVision.Core.Geometry;
+using CinemaVision.Core.Pipeline;
 
 namespace CinemaVision.Core.Auditoriums;
 
@@ -15,6 +16,10 @@ public sealed record Auditorium
     public string? Name { get; init; }
     public IReadOnlyList<CameraView> Cameras { get; init; } = [];
 
+    /// <summary>Per-auditorium overrides of the camera pipeline's thresholds and timings (the file's optional <c>pipeline</c> section).</summary>
+    [JsonIgnore]
+    public PipelineSettings Pipeline { get; init; } = PipelineSettings.Empty;
+
     [JsonIgnore]
     public int SeatCount => Cameras.SelectMany(c => c.Seats).Select(s => s.Id).Distinct(StringComparer.Ordinal).Count();
 }
@@ -29,6 +34,24 @@ public sealed record CameraView
 
     /// <summary>Optional (image row, person height in px) pairs; otherwise derived from the seat sizes.</summary>
     public IReadOnlyList<PerspectiveReference>? Perspective { get; init; }
+
+    /// <summary>
+    /// The same view in the pixels of a frame of another size (a camera's substream, or a main stream of another
+    /// resolution than the reference frame the map was drawn on): seats, zones and perspective scaled.
+    /// </summary>
+    public CameraView ScaledTo(SizeI frame)
+    {
+        if (frame == Reference.Size || Reference.Width <= 0 || Reference.Height <= 0) return this;
+        float sx = (float)frame.Width / Reference.Width, sy = (float)frame.Height / Reference.Height;
+        IReadOnlyList<PointF> Scale(IReadOnlyList<PointF> polygon) => [.. polygon.Select(p => new PointF(p.X * sx, p.Y * sy))];
+        return this with
+        {
+            Reference = new ReferenceFrame(frame.Width, frame.Height, Reference.File),
+            Seats = [.. Seats.Select(s => s with { Polygon = Scale(s.Polygon) })],
+            Zones = [.. Zones.Select(z => z with { Polygon = Scale(z.Polygon) })],
+            Perspective = Perspective is null ? null : [.. Perspective.Select(p => new PerspectiveReference(p.Row * sy, p.Height * sy))],
+        };
+    }
 }
 
 /// <summary>The frame the seat map was drawn on (kept to detect a moved camera).</summary>

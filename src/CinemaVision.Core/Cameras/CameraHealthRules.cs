@@ -1,5 +1,5 @@
-using System.Globalization;
 using CinemaVision.Core.Events;
+using CinemaVision.Core.Rules;
 using CinemaVision.Core.Showings;
 
 namespace CinemaVision.Core.Cameras;
@@ -45,18 +45,27 @@ public sealed record CameraHealthOptions
 
     /// <summary>No frame for this long: offline.</summary>
     public TimeSpan OfflineAfter { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>An open camera-health incident reports an update at most this often.</summary>
+    public TimeSpan UpdateEvery { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
 /// Camera-health decisions (pure and deterministic): each condition has its measured value, its threshold and
-/// hysteresis, and becomes one incident (Start, End) rather than a flapping flag.
+/// hysteresis, and becomes one incident (Start, End) rather than a flapping flag. The lifecycle is the shared
+/// <see cref="IncidentTracker{TKey}"/>: count-based for conditions judged per frame, immediate for a frozen or
+/// silent stream.
 /// </summary>
 public sealed class CameraHealthRules
 {
+    private static readonly CameraHealthKind[] Judged = [CameraHealthKind.Covered, CameraHealthKind.TooDark, CameraHealthKind.LightsOn, CameraHealthKind.Blurred, CameraHealthKind.Moved];
     private readonly CameraRef _camera;
     private readonly CameraHealthOptions _options;
     private readonly double? _referenceSharpness;
-    private readonly Dictionary<CameraHealthKind, Condition> _conditions = [];
+    private readonly IncidentTracker<CameraHealthKind> _judged;
+    private readonly IncidentTracker<CameraHealthKind> _frozen;
+    private readonly IncidentTracker<CameraHealthKind> _offline;
+    private readonly Dictionary<CameraHealthKind, (double Value, double Threshold, string? Detail)> _latest = [];
     private DateTimeOffset? _unchangedSince;
 
     public CameraHealthRules(CameraRef camera, CameraHealthOptions? options = null, double? referenceSharpness = null)
@@ -64,73 +73,68 @@ public sealed class CameraHealthRules
         _camera = camera;
         _options = options ?? new CameraHealthOptions();
         _referenceSharpness = referenceSharpness;
-        foreach (var kind in Enum.GetValues<CameraHealthKind>()) _conditions[kind] = new Condition();
+        string prefix = $"{camera.AuditoriumId}-{camera.CameraId}";
+        var hysteresis = new IncidentOptions { MinDuration = TimeSpan.Zero, EndGrace = TimeSpan.Zero, UpdateEvery = _options.UpdateEvery, EnterAfter = _options.EnterAfter, LeaveAfter = _options.LeaveAfter };
+        var immediate = hysteresis with { EnterAfter = 1, LeaveAfter = 1 };
+        _judged = new(prefix, hysteresis);
+        _frozen = new(prefix, immediate);
+        _offline = new(prefix, immediate);
     }
 
-    public IReadOnlyCollection<CameraHealthKind> Active => [.. _conditions.Where(c => c.Value.Open).Select(c => c.Key)];
+    public IReadOnlyCollection<CameraHealthKind> Active => [.. _judged.OpenKeys.Concat(_frozen.OpenKeys).Concat(_offline.OpenKeys).Order()];
+
+    /// <summary>
+    /// True while a condition is open under which the camera does not show the seats as they are now (covered,
+    /// frozen, moved, offline): seat states are then unknown rather than empty.
+    /// </summary>
+    public bool SeesTheSeats => !_judged.IsOpen(CameraHealthKind.Covered) && !_judged.IsOpen(CameraHealthKind.Moved) && !_frozen.IsOpen(CameraHealthKind.Frozen) && !_offline.IsOpen(CameraHealthKind.Offline);
 
     /// <summary>One analysed frame.</summary>
     public IReadOnlyList<CameraHealthEvent> Observe(DateTimeOffset at, FrameMeasurements m, ShowingState state)
     {
         var o = _options;
-        var events = new List<CameraHealthEvent>();
         _unchangedSince = m.Difference < o.FrozenBelowDifference ? _unchangedSince ?? at : null;
         double frozenSeconds = _unchangedSince is { } since ? (at - since).TotalSeconds : 0;
         bool lightsExpectedOff = state == ShowingState.Feature;
         double blurThreshold = _referenceSharpness is { } r ? r * o.BlurredBelowReferenceShare : o.BlurredBelow;
         bool covered = m.Uniformity > o.CoveredAboveUniformity;
-
-        Step(events, at, CameraHealthKind.Frozen, frozenSeconds >= o.FrozenAfter.TotalSeconds, frozenSeconds, o.FrozenAfter.TotalSeconds, immediate: true);
-        Step(events, at, CameraHealthKind.Covered, covered, m.Uniformity, o.CoveredAboveUniformity);
-        // A dark auditorium during the feature is normal; darkness at other times is a fault (or a covered lens).
-        Step(events, at, CameraHealthKind.TooDark, !lightsExpectedOff && !covered && m.Brightness < o.TooDarkBelow, m.Brightness, o.TooDarkBelow);
-        Step(events, at, CameraHealthKind.LightsOn, lightsExpectedOff && m.Brightness > o.LightsOnAbove, m.Brightness, o.LightsOnAbove);
-        // Blur cannot be judged on a covered or very dark image.
-        Step(events, at, CameraHealthKind.Blurred, !covered && m.Brightness >= o.TooDarkBelow && m.Sharpness < blurThreshold, m.Sharpness, blurThreshold);
         bool moved = !covered && ((m.ReferenceShift is { } shift && shift > o.MovedAboveShift) || (m.ReferenceMatch is { } match && match < o.MovedBelowMatch));
-        Step(events, at, CameraHealthKind.Moved, moved, m.ReferenceShift ?? 0, o.MovedAboveShift);
-        Step(events, at, CameraHealthKind.Offline, false, 0, o.OfflineAfter.TotalSeconds, immediate: true);
+
+        var bad = new HashSet<CameraHealthKind>();
+        void Judge(CameraHealthKind kind, bool condition, double value, double threshold)
+        {
+            _latest[kind] = (value, threshold, null);
+            if (condition) bad.Add(kind);
+        }
+
+        Judge(CameraHealthKind.Covered, covered, m.Uniformity, o.CoveredAboveUniformity);
+        // A dark auditorium during the feature is normal; darkness at other times is a fault (or a covered lens).
+        Judge(CameraHealthKind.TooDark, !lightsExpectedOff && !covered && m.Brightness < o.TooDarkBelow, m.Brightness, o.TooDarkBelow);
+        Judge(CameraHealthKind.LightsOn, lightsExpectedOff && m.Brightness > o.LightsOnAbove, m.Brightness, o.LightsOnAbove);
+        // Blur cannot be judged on a covered or very dark image.
+        Judge(CameraHealthKind.Blurred, !covered && m.Brightness >= o.TooDarkBelow && m.Sharpness < blurThreshold, m.Sharpness, blurThreshold);
+        Judge(CameraHealthKind.Moved, moved, m.ReferenceShift ?? 0, o.MovedAboveShift);
+        _latest[CameraHealthKind.Frozen] = (frozenSeconds, o.FrozenAfter.TotalSeconds, null);
+        _latest[CameraHealthKind.Offline] = (0, o.OfflineAfter.TotalSeconds, null);
+
+        var events = new List<CameraHealthEvent>();
+        events.AddRange(_frozen.Step(at, frozenSeconds >= o.FrozenAfter.TotalSeconds ? [CameraHealthKind.Frozen] : []).Select(Event));
+        events.AddRange(_judged.Step(at, Judged.Where(bad.Contains).ToList()).Select(Event));
+        events.AddRange(_offline.Step(at, []).Select(Event));
         return events;
     }
 
     /// <summary>The stream delivered nothing: offline after <see cref="CameraHealthOptions.OfflineAfter"/>.</summary>
     public IReadOnlyList<CameraHealthEvent> ObserveNoFrame(DateTimeOffset at, DateTimeOffset? lastFrameAt, string? reason)
     {
-        var events = new List<CameraHealthEvent>();
         double silent = lastFrameAt is { } last ? (at - last).TotalSeconds : double.MaxValue;
-        Step(events, at, CameraHealthKind.Offline, silent >= _options.OfflineAfter.TotalSeconds, Math.Min(silent, 1e9), _options.OfflineAfter.TotalSeconds, immediate: true, detail: reason);
-        return events;
+        _latest[CameraHealthKind.Offline] = (Math.Min(silent, 1e9), _options.OfflineAfter.TotalSeconds, reason);
+        return [.. _offline.Step(at, silent >= _options.OfflineAfter.TotalSeconds ? [CameraHealthKind.Offline] : []).Select(Event)];
     }
 
-    private void Step(List<CameraHealthEvent> events, DateTimeOffset at, CameraHealthKind kind, bool bad, double value, double threshold, bool immediate = false, string? detail = null)
+    private CameraHealthEvent Event(IncidentTransition<CameraHealthKind> t)
     {
-        var c = _conditions[kind];
-        c.Bad = bad ? c.Bad + 1 : 0;
-        c.Good = bad ? 0 : c.Good + 1;
-        if (!c.Open && c.Bad >= (immediate ? 1 : _options.EnterAfter))
-        {
-            c.Open = true;
-            c.Since = at;
-            events.Add(Event(kind, IncidentPhase.Start, c, at, value, threshold, detail));
-        }
-        else if (c.Open && c.Good >= (immediate ? 1 : _options.LeaveAfter))
-        {
-            c.Open = false;
-            events.Add(Event(kind, IncidentPhase.End, c, at, value, threshold, detail));
-        }
-    }
-
-    private CameraHealthEvent Event(CameraHealthKind kind, IncidentPhase phase, Condition c, DateTimeOffset at, double value, double threshold, string? detail)
-    {
-        var incident = string.Create(CultureInfo.InvariantCulture, $"{_camera.AuditoriumId}-{_camera.CameraId}-{kind}-{c.Since.ToUnixTimeMilliseconds()}");
-        return new CameraHealthEvent($"{incident}-{(int)phase}", incident, phase, kind, _camera.SiteId, _camera.AuditoriumId, _camera.CameraId, c.Since, at, Math.Round(value, 3), Math.Round(threshold, 3), detail);
-    }
-
-    private sealed class Condition
-    {
-        public int Bad;
-        public int Good;
-        public bool Open;
-        public DateTimeOffset Since;
+        var (value, threshold, detail) = _latest.GetValueOrDefault(t.Key);
+        return new CameraHealthEvent(t.EventId, t.IncidentId, t.Phase, t.Key, _camera.SiteId, _camera.AuditoriumId, _camera.CameraId, t.StartedAt, t.At, Math.Round(value, 3), Math.Round(threshold, 3), detail);
     }
 }

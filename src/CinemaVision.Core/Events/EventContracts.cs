@@ -1,9 +1,78 @@
+using System.Text.Json.Serialization;
+
 namespace CinemaVision.Core.Events;
 
 // The messages an edge agent produces and the central service ingests and shows. They are plain records so
-// they serialise the same on both sides (System.Text.Json, camelCase on the wire). Every item carries an
-// agent-chosen Id so that a retried batch is stored once. Site, auditorium, camera and seat ids are short,
-// bounded identifiers from the auditorium configuration (they become time-series tags).
+// they serialise the same on both sides (System.Text.Json with IngestJson.Options, camelCase on the wire). Every
+// item carries an agent-chosen Id so that a retried batch is stored once. Site, auditorium, camera and seat ids
+// are short, bounded identifiers from the auditorium configuration (they become time-series tags).
+
+/// <summary>
+/// Anything an edge agent produces: one list of these is a batch, one row of the agent's outbox is one of these.
+/// On the wire each event names its type in <c>"type"</c> (<c>occupancy</c>, <c>seat</c>, <c>anomaly</c>,
+/// <c>piracy</c>, <c>cameraHealth</c>, <c>agentHealth</c>); the discriminator is not called "kind" because anomaly
+/// and camera-health events already carry a <c>kind</c> of their own.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = EdgeEvent.TypeProperty, UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(OccupancySample), EventTypes.Occupancy)]
+[JsonDerivedType(typeof(SeatStateChange), EventTypes.Seat)]
+[JsonDerivedType(typeof(AnomalyEvent), EventTypes.Anomaly)]
+[JsonDerivedType(typeof(PiracySuspicion), EventTypes.Piracy)]
+[JsonDerivedType(typeof(CameraHealthEvent), EventTypes.CameraHealth)]
+[JsonDerivedType(typeof(AgentHealth), EventTypes.AgentHealth)]
+public abstract record EdgeEvent
+{
+    public const string TypeProperty = "type";
+
+    /// <summary>Agent-chosen unique id (the idempotency key: an id is stored once however often it is sent).</summary>
+    public abstract string Id { get; init; }
+
+    public abstract string SiteId { get; init; }
+
+    /// <summary>When it was observed (agent clock, UTC).</summary>
+    public abstract DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>The wire name of this event's type (the <c>"type"</c> discriminator).</summary>
+    [JsonIgnore]
+    public string Type => EventTypes.Of(this);
+}
+
+/// <summary>The <c>"type"</c> names on the wire, one home.</summary>
+public static class EventTypes
+{
+    public const string Occupancy = "occupancy";
+    public const string Seat = "seat";
+    public const string Anomaly = "anomaly";
+    public const string Piracy = "piracy";
+    public const string CameraHealth = "cameraHealth";
+    public const string AgentHealth = "agentHealth";
+
+    public static IReadOnlyList<string> All { get; } = [Occupancy, Seat, Anomaly, Piracy, CameraHealth, AgentHealth];
+
+    public static string Of(EdgeEvent e) => e switch
+    {
+        OccupancySample => Occupancy,
+        SeatStateChange => Seat,
+        AnomalyEvent => Anomaly,
+        PiracySuspicion => Piracy,
+        CameraHealthEvent => CameraHealth,
+        Events.AgentHealth => AgentHealth,
+        _ => throw new ArgumentException($"Unknown event type {e.GetType().Name}.", nameof(e)),
+    };
+}
+
+/// <summary>An incident phase (anomaly, piracy suspicion or camera trouble): what the alerting engine and incident views read.</summary>
+public interface IIncidentEvent
+{
+    string Id { get; }
+    string IncidentId { get; }
+    IncidentPhase Phase { get; }
+    string SiteId { get; }
+    string AuditoriumId { get; }
+    string CameraId { get; }
+    DateTimeOffset StartedAt { get; }
+    DateTimeOffset Timestamp { get; }
+}
 
 /// <summary>Where an observation was made.</summary>
 public sealed record CameraRef(string SiteId, string AuditoriumId, string CameraId);
@@ -34,7 +103,7 @@ public sealed record OccupancySample(
     int SeatsTotal,
     int SeatsUnknown,
     double Confidence,
-    string? ShowingId = null);
+    string? ShowingId = null) : EdgeEvent;
 
 /// <summary>The smoothed state of a seat.</summary>
 public enum SeatState
@@ -54,7 +123,7 @@ public sealed record SeatStateChange(
     DateTimeOffset Timestamp,
     SeatState State,
     double Confidence,
-    string? ShowingId = null);
+    string? ShowingId = null) : EdgeEvent;
 
 /// <summary>The kinds of anomaly the auditorium rules raise.</summary>
 public enum AnomalyKind
@@ -83,7 +152,7 @@ public sealed record AnomalyEvent(
     double Confidence,
     string? Detail = null,
     string? EvidenceId = null,
-    string? ShowingId = null)
+    string? ShowingId = null) : EdgeEvent, IIncidentEvent
 {
     public TimeSpan Duration => Timestamp - StartedAt;
 }
@@ -112,7 +181,7 @@ public sealed record PiracySuspicion(
     double Confidence,
     string? EvidenceId = null,
     string? Detail = null,
-    string? ShowingId = null)
+    string? ShowingId = null) : EdgeEvent, IIncidentEvent
 {
     public TimeSpan Duration => Timestamp - StartedAt;
 }
@@ -142,9 +211,18 @@ public sealed record CameraHealthEvent(
     DateTimeOffset Timestamp,
     double MeasuredValue,
     double Threshold,
-    string? Detail = null);
+    string? Detail = null) : EdgeEvent, IIncidentEvent;
 
-/// <summary>Periodic liveness and throughput of an edge agent and its cameras.</summary>
+/// <summary>
+/// The agent's heartbeat: liveness and throughput of an edge agent and its cameras, what its outbox holds and how far
+/// behind its uploads are. The dashboard shows these figures per agent and camera.
+/// </summary>
+/// <param name="OutboxPending">Events waiting in the agent's durable outbox.</param>
+/// <param name="CpuPercent">CPU of the agent and its decoder processes, percent of one core.</param>
+/// <param name="OutboxBytes">Disk used by the outbox.</param>
+/// <param name="UploadLagSeconds">Age of the oldest event not yet uploaded (0 when the outbox is empty).</param>
+/// <param name="DroppedSamples">Occupancy samples dropped since the agent started because the outbox was full (never incidents).</param>
+/// <param name="UptimeSeconds">Since the agent process started.</param>
 public sealed record AgentHealth(
     string Id,
     string AgentId,
@@ -154,9 +232,25 @@ public sealed record AgentHealth(
     IReadOnlyList<CameraStatus> Cameras,
     long OutboxPending,
     double CpuPercent,
-    long ManagedMemoryBytes);
+    long ManagedMemoryBytes,
+    long OutboxBytes = 0,
+    double UploadLagSeconds = 0,
+    long DroppedSamples = 0,
+    double UptimeSeconds = 0,
+    long ResidentMemoryBytes = 0) : EdgeEvent;
 
-/// <summary>One camera's stream statistics inside an <see cref="AgentHealth"/> report.</summary>
+/// <summary>One camera's stream and analysis figures inside an <see cref="AgentHealth"/> heartbeat.</summary>
+/// <param name="AnalysedFps">Analyses per second achieved over the last heartbeat period (all passes).</param>
+/// <param name="FramesRead">Frames decoded since the camera started.</param>
+/// <param name="FramesSkipped">Decoded frames nobody analysed (the analysis takes the newest frame).</param>
+/// <param name="MsPerFrame">Mean analysis time per analysed frame (detection and rules), milliseconds.</param>
+/// <param name="State">What the scheduler does with the camera: <c>occupancy</c>, <c>watching</c>, <c>health</c> (closed auditorium) or <c>offline</c>.</param>
+/// <param name="OccupancyPasses">Full multi-scale occupancy passes since start.</param>
+/// <param name="WatchFps">Watching passes per second over the last period.</param>
+/// <param name="LastOccupancyAgeSeconds">Seconds since the last occupancy pass (null before the first).</param>
+/// <param name="TileMs">Mean detector time per tile run over the last period, milliseconds.</param>
+/// <param name="TilesReused">Tiles whose detections were reused because their pixels had not changed (last period).</param>
+/// <param name="PassesSkipped">Passes the scheduler skipped because the CPU budget was spent (last period).</param>
 public sealed record CameraStatus(
     string CameraId,
     string AuditoriumId,
@@ -165,19 +259,30 @@ public sealed record CameraStatus(
     long FramesRead,
     long FramesSkipped,
     long Reconnects,
-    double MsPerFrame);
+    double MsPerFrame,
+    string State = "watching",
+    long OccupancyPasses = 0,
+    double WatchFps = 0,
+    double? LastOccupancyAgeSeconds = null,
+    double TileMs = 0,
+    long TilesReused = 0,
+    long PassesSkipped = 0,
+    string? LastError = null);
 
-/// <summary>What an edge agent uploads in one request. Each list may be empty; all items are stored or none.</summary>
+/// <summary>
+/// What an edge agent uploads in one request: one list of typed events (see <see cref="EdgeEvent"/>), stored all or
+/// none, each event id once.
+/// </summary>
 public sealed record IngestBatch(
     string BatchId,
     string AgentId,
     DateTimeOffset SentAt,
-    IReadOnlyList<OccupancySample> Occupancy,
-    IReadOnlyList<SeatStateChange> Seats,
-    IReadOnlyList<AnomalyEvent> Anomalies,
-    IReadOnlyList<PiracySuspicion> Piracy,
-    IReadOnlyList<CameraHealthEvent> CameraHealth,
-    IReadOnlyList<AgentHealth> AgentHealth)
+    IReadOnlyList<EdgeEvent> Events)
 {
-    public int ItemCount => Occupancy.Count + Seats.Count + Anomalies.Count + Piracy.Count + CameraHealth.Count + AgentHealth.Count;
+    [JsonIgnore]
+    public int ItemCount => Events.Count;
+
+    /// <summary>The events of one type, in batch order.</summary>
+    public IReadOnlyList<T> Of<T>()
+        where T : EdgeEvent => [.. Events.OfType<T>()];
 }

@@ -1,7 +1,7 @@
-using System.Globalization;
 using CinemaVision.Core.Detections;
 using CinemaVision.Core.Events;
 using CinemaVision.Core.Geometry;
+using CinemaVision.Core.Rules;
 using CinemaVision.Core.Showings;
 
 namespace CinemaVision.Core.Piracy;
@@ -25,13 +25,13 @@ public sealed record PiracyRuleOptions
     /// </summary>
     public float HeldAboveFraction { get; init; } = 0.75f;
 
-    /// <summary>Least detector score for a phone to count.</summary>
-    public float MinDeviceScore { get; init; } = 0.25f;
-
     /// <summary>The longest gap between observations counted as continuous holding.</summary>
     public TimeSpan MaxObservationGap { get; init; } = TimeSpan.FromSeconds(5);
 
     public IReadOnlySet<ShowingState> ArmedIn { get; init; } = new HashSet<ShowingState> { ShowingState.Feature };
+
+    /// <summary>The shared incident lifecycle: starts when held long enough (checked by the rule), ends after <see cref="EndAfter"/>.</summary>
+    public IncidentOptions Incident => new() { MinDuration = TimeSpan.Zero, EndGrace = EndAfter, UpdateEvery = UpdateEvery };
 }
 
 /// <summary>A recording device seen in one analysis, placed in a seat (the holder's seat).</summary>
@@ -42,27 +42,34 @@ public sealed record DeviceSighting(string SeatId, RecordingDevice Device, float
 /// <see cref="PiracyRuleOptions.HeldUpFor"/> within a sliding <see cref="PiracyRuleOptions.Window"/>, during the
 /// feature only. Counting held-up time in a window (not a single continuous stretch) keeps a recording that the
 /// detector loses for a frame or two, while a glance at the time (a few seconds) never adds up to a suspicion.
+/// The incident lifecycle is the shared <see cref="IncidentTracker{TKey}"/>; this rule only decides which seats
+/// hold a device up now and whether enough held-up time has accrued to start.
 /// </summary>
 public sealed class PiracyRule
 {
     private readonly CameraRef _camera;
     private readonly PiracyRuleOptions _options;
+    private readonly IncidentTracker<string> _incidents;
     private readonly Dictionary<string, SeatRecord> _seats = new(StringComparer.Ordinal);
 
     public PiracyRule(CameraRef camera, PiracyRuleOptions? options = null)
     {
         _camera = camera;
         _options = options ?? new PiracyRuleOptions();
+        _incidents = new IncidentTracker<string>($"{camera.AuditoriumId}-{camera.CameraId}-piracy", _options.Incident);
     }
 
-    /// <summary>Which seats' holders have a device held up, from the seated people and the phones seen (pure).</summary>
+    /// <summary>
+    /// Which seats' holders have a device held up, from the seated people and the phones seen (pure). The detections
+    /// are the confident ones: thresholds are applied once, by the pipeline, before any rule sees them.
+    /// </summary>
     public static IReadOnlyList<DeviceSighting> Sightings(IReadOnlyList<Detection> detections, IReadOnlyDictionary<int, string> seatOfDetection, PiracyRuleOptions options)
     {
         var sightings = new List<DeviceSighting>();
         for (int p = 0; p < detections.Count; p++)
         {
             var phone = detections[p];
-            if (phone.Class is not (ObjectClass.Phone or ObjectClass.Camera) || phone.Score < options.MinDeviceScore) continue;
+            if (phone.Class is not (ObjectClass.Phone or ObjectClass.Camera)) continue;
             var centre = new PointF(phone.Box.CenterX, phone.Box.CenterY);
             // The holder: the seated person whose (slightly widened) box holds the device centre, nearest first.
             int holder = -1;
@@ -87,18 +94,14 @@ public sealed class PiracyRule
 
     public IReadOnlyList<PiracySuspicion> Evaluate(DateTimeOffset at, ShowingState state, string? showingId, IReadOnlyList<DeviceSighting> sightings)
     {
-        var events = new List<PiracySuspicion>();
         if (!_options.ArmedIn.Contains(state))
         {
-            foreach (var (seat, record) in _seats)
-            {
-                if (record.OpenSince is not null) events.Add(Suspicion(record, seat, IncidentPhase.End, record.LastSeen, showingId, "feature ended"));
-            }
-
+            var ended = _incidents.EndAll(at).Select(t => Suspicion(t, showingId, "feature ended")).ToList();
             _seats.Clear();
-            return events;
+            return ended;
         }
 
+        var held = new HashSet<string>(StringComparer.Ordinal);
         foreach (var s in sightings.GroupBy(s => s.SeatId, StringComparer.Ordinal))
         {
             if (!_seats.TryGetValue(s.Key, out var record)) _seats[s.Key] = record = new SeatRecord();
@@ -109,29 +112,11 @@ public sealed class PiracyRule
             record.Device = best.Device;
             record.PeakScore = Math.Max(record.PeakScore, best.Score);
             record.Spans.RemoveAll(x => x.End < at - _options.Window);
-            var held = HeldUp(record, at);
-            if (record.OpenSince is null && held >= _options.HeldUpFor)
-            {
-                record.OpenSince = record.Spans.Count > 0 ? record.Spans[0].Start : at;
-                record.LastReport = at;
-                events.Add(Suspicion(record, s.Key, IncidentPhase.Start, at, showingId, null));
-            }
-            else if (record.OpenSince is not null && at - record.LastReport >= _options.UpdateEvery)
-            {
-                record.LastReport = at;
-                events.Add(Suspicion(record, s.Key, IncidentPhase.Update, at, showingId, null));
-            }
+            held.Add(s.Key);
         }
 
-        foreach (var (seat, record) in _seats.ToList())
-        {
-            if (record.LastSeen is { } last && at - last > _options.EndAfter)
-            {
-                if (record.OpenSince is not null) events.Add(Suspicion(record, seat, IncidentPhase.End, last, showingId, null));
-                _seats.Remove(seat);
-            }
-        }
-
+        var events = _incidents.Step(at, held, seat => HeldUp(_seats[seat], at) >= _options.HeldUpFor).Select(t => Suspicion(t, showingId, null)).ToList();
+        foreach (var seat in _seats.Keys.Where(k => !_incidents.IsTracked(k)).ToList()) _seats.Remove(seat);
         return events;
     }
 
@@ -143,17 +128,14 @@ public sealed class PiracyRule
         return total;
     }
 
-    private PiracySuspicion Suspicion(SeatRecord r, string seat, IncidentPhase phase, DateTimeOffset? at, string? showingId, string? detail)
+    private PiracySuspicion Suspicion(IncidentTransition<string> t, string? showingId, string? detail)
     {
-        var when = at ?? DateTimeOffset.MinValue;
-        var since = r.OpenSince ?? when;
-        var incident = string.Create(CultureInfo.InvariantCulture, $"{_camera.AuditoriumId}-{_camera.CameraId}-piracy-{seat}-{since.ToUnixTimeMilliseconds()}");
-        double held = HeldUp(r, when).TotalSeconds;
+        var r = _seats.TryGetValue(t.Key, out var known) ? known : new SeatRecord();
+        double held = HeldUp(r, t.At).TotalSeconds;
         // Confidence grows with how long the device was held up and how sure the detector was.
         double confidence = Math.Round(Math.Min(1, 0.5 + (0.3 * Math.Min(1, held / Math.Max(1, _options.HeldUpFor.TotalSeconds * 2))) + (0.2 * r.PeakScore)), 3);
         return new PiracySuspicion(
-            string.Create(CultureInfo.InvariantCulture, $"{incident}-{(int)phase}-{when.ToUnixTimeMilliseconds()}"),
-            incident, phase, r.Device, _camera.SiteId, _camera.AuditoriumId, _camera.CameraId, seat, since, when, Math.Round(held, 1), confidence,
+            t.EventId, t.IncidentId, t.Phase, r.Device, _camera.SiteId, _camera.AuditoriumId, _camera.CameraId, t.Key, t.StartedAt, t.At, Math.Round(held, 1), confidence,
             EvidenceId: null, Detail: detail, ShowingId: showingId);
     }
 
@@ -161,8 +143,6 @@ public sealed class PiracyRule
     {
         public List<(DateTimeOffset Start, DateTimeOffset End)> Spans { get; } = [];
         public DateTimeOffset? LastSeen { get; set; }
-        public DateTimeOffset? OpenSince { get; set; }
-        public DateTimeOffset LastReport { get; set; }
         public RecordingDevice Device { get; set; }
         public float PeakScore { get; set; }
     }

@@ -1,6 +1,6 @@
-using System.Globalization;
 using CinemaVision.Core.Events;
 using CinemaVision.Core.Geometry;
+using CinemaVision.Core.Rules;
 using CinemaVision.Core.Showings;
 
 namespace CinemaVision.Core.Piracy;
@@ -8,8 +8,22 @@ namespace CinemaVision.Core.Piracy;
 /// <summary>A small bright blob found in a dark frame (a phone screen), placed in the seat under it.</summary>
 public sealed record GlowBlob(string SeatId, PointF Centre, float Area, float Brightness);
 
+/// <summary>
+/// Every screen-glow threshold: how the glow detector finds blobs in the pixels (brightness levels, blob size) and
+/// when the rule calls a persisting blob a suspicion. Owned by the camera pipeline's options.
+/// </summary>
 public sealed record ScreenGlowOptions
 {
+    /// <summary>The scene must be darker than this mean grey level (0..255) for glow detection to run.</summary>
+    public double MaxSceneBrightness { get; init; } = 60;
+
+    /// <summary>A pixel is part of a glow when brighter than the scene mean by this much.</summary>
+    public double AboveScene { get; init; } = 90;
+
+    /// <summary>Blob area limits as fractions of the seat outline's area (a phone screen is small).</summary>
+    public float MinSeatFraction { get; init; } = 0.002f;
+    public float MaxSeatFraction { get; init; } = 0.15f;
+
     /// <summary>A glow must persist this long at one seat.</summary>
     public TimeSpan PersistFor { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -23,57 +37,55 @@ public sealed record ScreenGlowOptions
     public double MaxCorrelationWithScene { get; init; } = 0.7;
 
     public TimeSpan EndAfter { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan UpdateEvery { get; init; } = TimeSpan.FromSeconds(30);
     public IReadOnlySet<ShowingState> ArmedIn { get; init; } = new HashSet<ShowingState> { ShowingState.Feature };
+
+    /// <summary>The shared incident lifecycle: persist <see cref="PersistFor"/> to start, <see cref="EndAfter"/> unseen to end.</summary>
+    public IncidentOptions Incident => new() { MinDuration = PersistFor, EndGrace = EndAfter, UpdateEvery = UpdateEvery };
 }
 
 /// <summary>
 /// For dark auditoriums where the detector sees little: a small bright glow at head height in one seat that
 /// persists and does not move with the film's light is a suspected recording (device <see cref="RecordingDevice.ScreenGlow"/>).
+/// The incident lifecycle is the shared <see cref="IncidentTracker{TKey}"/>.
 /// </summary>
 public sealed class ScreenGlowRule
 {
+    private const int MinSamples = 5;
     private readonly CameraRef _camera;
     private readonly ScreenGlowOptions _options;
+    private readonly IncidentTracker<string> _incidents;
     private readonly Dictionary<string, SeatGlow> _seats = new(StringComparer.Ordinal);
 
     public ScreenGlowRule(CameraRef camera, ScreenGlowOptions? options = null)
     {
         _camera = camera;
         _options = options ?? new ScreenGlowOptions();
+        _incidents = new IncidentTracker<string>($"{camera.AuditoriumId}-{camera.CameraId}-glow", _options.Incident);
     }
 
     public IReadOnlyList<PiracySuspicion> Evaluate(DateTimeOffset at, ShowingState state, double sceneBrightness, IReadOnlyList<GlowBlob> blobs, string? showingId = null)
     {
-        var events = new List<PiracySuspicion>();
         if (!_options.ArmedIn.Contains(state))
         {
-            events.AddRange(_seats.Where(s => s.Value.OpenSince is not null).Select(s => Event(s.Key, s.Value, IncidentPhase.End, s.Value.LastSeen, showingId)));
+            var ended = _incidents.EndAll(at).Select(t => Event(t, showingId)).ToList();
             _seats.Clear();
-            return events;
+            return ended;
         }
 
+        var glowing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var blob in blobs.GroupBy(b => b.SeatId, StringComparer.Ordinal).Select(g => g.MaxBy(b => b.Brightness)!))
         {
-            if (!_seats.TryGetValue(blob.SeatId, out var g)) _seats[blob.SeatId] = g = new SeatGlow { Since = at };
-            g.LastSeen = at;
+            if (!_seats.TryGetValue(blob.SeatId, out var g)) _seats[blob.SeatId] = g = new SeatGlow();
             g.Samples.Add((sceneBrightness, blob.Brightness));
             if (g.Samples.Count > _options.History) g.Samples.RemoveAt(0);
-            double correlation = Correlation(g.Samples);
-            g.Correlation = correlation;
-            if (g.OpenSince is null && at - g.Since >= _options.PersistFor && g.Samples.Count >= 5 && correlation < _options.MaxCorrelationWithScene)
-            {
-                g.OpenSince = g.Since;
-                events.Add(Event(blob.SeatId, g, IncidentPhase.Start, at, showingId));
-            }
+            g.Correlation = Correlation(g.Samples);
+            glowing.Add(blob.SeatId);
         }
 
-        foreach (var (seat, g) in _seats.ToList())
-        {
-            if (at - g.LastSeen <= _options.EndAfter) continue;
-            if (g.OpenSince is not null) events.Add(Event(seat, g, IncidentPhase.End, g.LastSeen, showingId));
-            _seats.Remove(seat);
-        }
-
+        var events = _incidents.Step(at, glowing, seat => _seats[seat] is { } g && g.Samples.Count >= MinSamples && g.Correlation < _options.MaxCorrelationWithScene)
+            .Select(t => Event(t, showingId)).ToList();
+        foreach (var seat in _seats.Keys.Where(k => !_incidents.IsTracked(k)).ToList()) _seats.Remove(seat);
         return events;
     }
 
@@ -94,22 +106,17 @@ public sealed class ScreenGlowRule
         return vs < 1e-9 || vg < 1e-9 ? 0 : cov / Math.Sqrt(vs * vg);
     }
 
-    private PiracySuspicion Event(string seat, SeatGlow g, IncidentPhase phase, DateTimeOffset at, string? showingId)
+    private PiracySuspicion Event(IncidentTransition<string> t, string? showingId)
     {
-        var since = g.OpenSince ?? g.Since;
-        var incident = string.Create(CultureInfo.InvariantCulture, $"{_camera.AuditoriumId}-{_camera.CameraId}-glow-{seat}-{since.ToUnixTimeMilliseconds()}");
+        double correlation = _seats.TryGetValue(t.Key, out var g) ? g.Correlation : 0;
         return new PiracySuspicion(
-            string.Create(CultureInfo.InvariantCulture, $"{incident}-{(int)phase}-{at.ToUnixTimeMilliseconds()}"),
-            incident, phase, RecordingDevice.ScreenGlow, _camera.SiteId, _camera.AuditoriumId, _camera.CameraId, seat, since, at,
-            Math.Round((at - since).TotalSeconds, 1), Math.Round(Math.Clamp(0.9 - Math.Max(0, g.Correlation), 0.3, 0.8), 3),
-            Detail: string.Create(CultureInfo.InvariantCulture, $"glow correlation with the film's light {g.Correlation:0.00}"), ShowingId: showingId);
+            t.EventId, t.IncidentId, t.Phase, RecordingDevice.ScreenGlow, _camera.SiteId, _camera.AuditoriumId, _camera.CameraId, t.Key, t.StartedAt, t.At,
+            Math.Round((t.At - t.StartedAt).TotalSeconds, 1), Math.Round(Math.Clamp(0.9 - Math.Max(0, correlation), 0.3, 0.8), 3),
+            Detail: FormattableString.Invariant($"glow correlation with the film's light {correlation:0.00}"), ShowingId: showingId);
     }
 
     private sealed class SeatGlow
     {
-        public DateTimeOffset Since { get; init; }
-        public DateTimeOffset LastSeen { get; set; }
-        public DateTimeOffset? OpenSince { get; set; }
         public double Correlation { get; set; }
         public List<(double Scene, double Glow)> Samples { get; } = [];
     }

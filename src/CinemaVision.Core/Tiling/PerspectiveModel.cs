@@ -7,6 +7,9 @@ namespace CinemaVision.Core.Tiling;
 /// </summary>
 public sealed class PerspectiveModel
 {
+    /// <summary>A seated person's box height as a multiple of the seat spacing (to derive perspective from a seat map).</summary>
+    public const float DefaultPersonHeightPerSeatWidth = 1.8f;
+
     private readonly (float Row, float Height)[] _references;
 
     public PerspectiveModel(IEnumerable<(float Row, float Height)> references, float minimumHeight = 8)
@@ -45,5 +48,21 @@ public sealed class PerspectiveModel
         var (r1, h1) = _references[i];
         float t = (row - r0) / (r1 - r0);
         return MathF.Max(MinimumHeight, h0 + (t * (h1 - h0)));
+    }
+
+    /// <summary>
+    /// Perspective from a camera's seat map: the given (row, height) references when there are at least two, else per
+    /// seat row the seat spacing times <paramref name="personHeightPerSeatWidth"/> is the expected height of a seated
+    /// person. Null when the map has fewer than two distinct rows.
+    /// </summary>
+    public static PerspectiveModel? FromSeatMap(Auditoriums.CameraView camera, float personHeightPerSeatWidth = DefaultPersonHeightPerSeatWidth)
+    {
+        if (camera.Perspective is { Count: >= 2 } given) return new PerspectiveModel(given.Select(p => (p.Row, p.Height)));
+        var rows = camera.Seats.GroupBy(s => s.Row, StringComparer.Ordinal)
+            .Select(g => (Row: g.Average(s => s.Bounds.CenterY), Height: personHeightPerSeatWidth * g.Average(s => s.Bounds.Width)))
+            .OrderBy(r => r.Row)
+            .ToList();
+        var distinct = rows.Where((r, i) => i == 0 || r.Row - rows[i - 1].Row >= 1).ToList();
+        return distinct.Count >= 2 ? new PerspectiveModel(distinct.Select(r => ((float)r.Row, (float)r.Height))) : null;
     }
 }

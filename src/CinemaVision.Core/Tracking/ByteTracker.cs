@@ -6,7 +6,7 @@ namespace CinemaVision.Core.Tracking;
 public sealed record TrackerOptions
 {
     /// <summary>Detections at or above this score start tracks and are matched first.</summary>
-    public float HighScore { get; init; } = 0.5f;
+    public float HighScore { get; init; } = DetectionThresholds.DefaultPerson;
 
     /// <summary>Detections between this and <see cref="HighScore"/> only keep existing tracks alive (second pass).</summary>
     public float LowScore { get; init; } = 0.1f;

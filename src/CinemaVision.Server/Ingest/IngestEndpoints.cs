@@ -116,22 +116,21 @@ public static class IngestEndpoints
             var errors = new Dictionary<string, string[]> { [string.IsNullOrEmpty(field) ? "$" : field] = [detail] };
             return Results.ValidationProblem(errors, detail: detail, title: "Malformed batch");
         }
+        catch (NotSupportedException ex) when (ex.InnerException is null || ex.Message.Contains("discriminator", StringComparison.Ordinal))
+        {
+            // An event without its "type" (the abstract event cannot be read without it).
+            var detail = $"Every event needs a \"{EdgeEvent.TypeProperty}\" ({string.Join(", ", EventTypes.All)}): {FirstSentence(ex.Message)}";
+            IngestLog.BatchRejected(logger, agentId, detail);
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["events"] = [detail] }, detail: detail, title: "Malformed batch");
+        }
 
         if (batch is null)
         {
             return Reject(StatusCodes.Status400BadRequest, "Malformed batch", "The body is the JSON literal null; send an IngestBatch object.");
         }
 
-        // Lists an agent leaves out are empty, not missing.
-        batch = batch with
-        {
-            Occupancy = batch.Occupancy ?? [],
-            Seats = batch.Seats ?? [],
-            Anomalies = batch.Anomalies ?? [],
-            Piracy = batch.Piracy ?? [],
-            CameraHealth = batch.CameraHealth ?? [],
-            AgentHealth = batch.AgentHealth ?? [],
-        };
+        // An agent that leaves the list out sends no events, not a broken batch.
+        batch = batch with { Events = batch.Events ?? [] };
 
         if (batch.ItemCount > limits.MaxItemsPerBatch)
         {
@@ -169,7 +168,7 @@ public static class IngestEndpoints
         }
     }
 
-    /// <summary><c>$.occupancy[3].seatsTotal</c> → <c>occupancy[3].seatsTotal</c>.</summary>
+    /// <summary><c>$.events[3].seatsTotal</c> → <c>events[3].seatsTotal</c>.</summary>
     internal static string FieldName(string? jsonPath) =>
         string.IsNullOrEmpty(jsonPath) || jsonPath == "$" ? string.Empty : jsonPath.StartsWith("$.", StringComparison.Ordinal) ? jsonPath[2..] : jsonPath.TrimStart('$');
 

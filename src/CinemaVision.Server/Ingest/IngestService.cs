@@ -72,15 +72,7 @@ public sealed class IngestService : IDisposable
                 return claim.ExecuteNonQuery() == 1;
             }
 
-            fresh = batch with
-            {
-                Occupancy = batch.Occupancy.Where(x => IsNew(x.Id)).ToList(),
-                Seats = batch.Seats.Where(x => IsNew(x.Id)).ToList(),
-                Anomalies = batch.Anomalies.Where(x => IsNew(x.Id)).ToList(),
-                Piracy = batch.Piracy.Where(x => IsNew(x.Id)).ToList(),
-                CameraHealth = batch.CameraHealth.Where(x => IsNew(x.Id)).ToList(),
-                AgentHealth = batch.AgentHealth.Where(x => IsNew(x.Id)).ToList(),
-            };
+            fresh = batch with { Events = [.. batch.Events.Where(e => IsNew(e.Id))] };
 
             if (fresh.ItemCount > 0)
             {

@@ -5,26 +5,14 @@ using OpenCvSharp;
 
 namespace CinemaVision.Vision.Auditoriums;
 
-public sealed record GlowOptions
-{
-    /// <summary>The scene must be darker than this mean grey level (0..255) for glow detection to run.</summary>
-    public double MaxSceneBrightness { get; init; } = 60;
-
-    /// <summary>A pixel is part of a glow when brighter than the scene mean by this much.</summary>
-    public double AboveScene { get; init; } = 90;
-
-    /// <summary>Blob area limits as fractions of the seat outline's area (a phone screen is small).</summary>
-    public float MinSeatFraction { get; init; } = 0.002f;
-    public float MaxSeatFraction { get; init; } = 0.15f;
-}
-
 /// <summary>Finds small bright blobs (phone screens) at head height in the seats of a dark frame.</summary>
 public static class GlowDetector
 {
-    /// <returns>The scene's mean brightness and the glows found, each placed in the seat it lies in.</returns>
-    public static (double SceneBrightness, IReadOnlyList<GlowBlob> Blobs) Find(Mat bgr, IReadOnlyList<Seat> seats, GlowOptions? options = null)
+    /// <summary>The thresholds are the pipeline's (<see cref="ScreenGlowOptions"/>): one home for every glow threshold.</summary>
+    /// <returns>The scene's mean brightness and the glows found, each placed in the seat it lies in (seats in this frame's pixels).</returns>
+    public static (double SceneBrightness, IReadOnlyList<GlowBlob> Blobs) Find(Mat bgr, IReadOnlyList<Seat> seats, ScreenGlowOptions? options = null)
     {
-        options ??= new GlowOptions();
+        options ??= new ScreenGlowOptions();
         using var grey = new Mat();
         Cv2.CvtColor(bgr, grey, ColorConversionCodes.BGR2GRAY);
         double scene = Cv2.Mean(grey).Val0;

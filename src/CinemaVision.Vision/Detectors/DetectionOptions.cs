@@ -63,8 +63,9 @@ public sealed record DetectionOptions
         Strategy = MergeStrategy.GreedyNmm,
         Metric = MatchMetric.IoS,
         MatchThreshold = 0.6f,
-        DefaultScoreThreshold = 0.35f,
-        ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Person] = 0.55f, [ObjectClass.Phone] = 0.25f, [ObjectClass.Face] = 0.6f },
+        // What counts, from the one home of score thresholds (the camera pipeline keeps lower floors for tracking).
+        DefaultScoreThreshold = DetectionThresholds.Default.Other,
+        ScoreThresholds = DetectionThresholds.Default.Counting(),
     };
 
     public IEnumerable<string> Validate()

@@ -6,7 +6,7 @@ namespace CinemaVision.Server.Tests.Infrastructure;
 public static class Samples
 {
     public static IngestBatch Batch(string agentId, string batchId, IEnumerable<OccupancySample>? occupancy = null, IEnumerable<SeatStateChange>? seats = null, IEnumerable<AnomalyEvent>? anomalies = null, IEnumerable<PiracySuspicion>? piracy = null, IEnumerable<CameraHealthEvent>? cameraHealth = null) =>
-        new(batchId, agentId, DateTimeOffset.UtcNow, (occupancy ?? []).ToList(), (seats ?? []).ToList(), (anomalies ?? []).ToList(), (piracy ?? []).ToList(), (cameraHealth ?? []).ToList(), []);
+        new(batchId, agentId, DateTimeOffset.UtcNow, [.. (occupancy ?? []).Cast<EdgeEvent>().Concat(seats ?? []).Concat(anomalies ?? []).Concat(piracy ?? []).Concat(cameraHealth ?? [])]);
 
     public static OccupancySample Occupancy(string id, string site, string auditorium, DateTimeOffset at, int people, int total = 200, string? camera = null, string? showing = null) =>
         new(id, site, auditorium, camera, at, people, Math.Min(people, total), total, 0, 0.9, showing);

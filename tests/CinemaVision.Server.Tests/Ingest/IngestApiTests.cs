@@ -45,7 +45,7 @@ public sealed class IngestApiTests : IDisposable
         var store = _factory.Services.GetRequiredService<ITimeSeriesStore>();
         var t0 = Samples.RecentMinute();
         Assert.Equal(3, (await store.GetOccupancyAsync(Site, "aud-1", t0, t0.AddMinutes(1), OccupancyResolution.Raw, default)).Count);
-        Assert.Equal(3, Assert.Single(_factory.Observer.Batches).Occupancy.Count);
+        Assert.Equal(3, Assert.Single(_factory.Observer.Batches).Of<OccupancySample>().Count);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class IngestApiTests : IDisposable
     {
         var (agent, _) = await _factory.AgentClientAsync("edge-1", Site);
         var first = Batch("b1", 3);
-        var retried = first with { Occupancy = [.. first.Occupancy, Samples.Occupancy("b1-extra", Site, "aud-1", Samples.RecentMinute().AddSeconds(30), 5)] };
+        var retried = first with { Events = [.. first.Events, Samples.Occupancy("b1-extra", Site, "aud-1", Samples.RecentMinute().AddSeconds(30), 5)] };
 
         using var r1 = await agent.PostAsJsonAsync(Url, first, IngestJson.Options);
         using var r2 = await agent.PostAsJsonAsync(Url, retried, IngestJson.Options);
@@ -62,7 +62,7 @@ public sealed class IngestApiTests : IDisposable
         Assert.Equal(new IngestResult("b1", 1, 3), await r2.Content.ReadFromJsonAsync<IngestResult>());
         Assert.Equal(new IngestResult("b1", 0, 4), await r3.Content.ReadFromJsonAsync<IngestResult>());
         Assert.Equal([3, 1], _factory.Observer.Batches.Select(b => b.ItemCount));
-        Assert.Equal("b1-extra", _factory.Observer.Batches[1].Occupancy[0].Id);
+        Assert.Equal("b1-extra", _factory.Observer.Batches[1].Events[0].Id);
     }
 
     [Fact]
@@ -108,12 +108,12 @@ public sealed class IngestApiTests : IDisposable
     {
         var (agent, _) = await _factory.AgentClientAsync("edge-1", Site);
         var batch = Batch("b1", 2);
-        batch = batch with { Occupancy = [batch.Occupancy[0], batch.Occupancy[1] with { SiteId = "site-b" }] };
+        batch = batch with { Events = [batch.Events[0], batch.Events[1] with { SiteId = "site-b" }] };
 
         using var response = await agent.PostAsJsonAsync(Url, batch, IngestJson.Options);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("occupancy[1].siteId", (await Problem(response)).GetProperty("field").GetString());
+        Assert.Equal("events[1].siteId", (await Problem(response)).GetProperty("field").GetString());
     }
 
     [Fact]
@@ -150,7 +150,34 @@ public sealed class IngestApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await Problem(response)).GetProperty("errors");
-        Assert.True(errors.TryGetProperty("occupancy[0].seatsTotal", out _), errors.ToString());
+        Assert.True(errors.TryGetProperty("events[0].seatsTotal", out _), errors.ToString());
+    }
+
+    [Fact]
+    public async Task PostBatch_EventWithoutType_400NamingTheDiscriminator()
+    {
+        var (agent, _) = await _factory.AgentClientAsync("edge-1", Site);
+        var json = JsonSerializer.Serialize(Batch("b1", 2), IngestJson.Options).Replace("\"type\":\"occupancy\",", "");
+
+        using var response = await agent.PostAsync(Url, Json(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("\"type\"", (await Problem(response)).GetProperty("detail").GetString());
+        Assert.Empty(_factory.Observer.Batches);
+    }
+
+    [Fact]
+    public async Task PostBatch_UnknownEventType_400NamingTheEvent()
+    {
+        var (agent, _) = await _factory.AgentClientAsync("edge-1", Site);
+        var json = JsonSerializer.Serialize(Batch("b1", 2), IngestJson.Options);
+        var at = json.LastIndexOf("\"type\":\"occupancy\"", StringComparison.Ordinal);
+        json = json[..at] + "\"type\":\"weather\"" + json[(at + "\"type\":\"occupancy\"".Length)..];
+
+        using var response = await agent.PostAsync(Url, Json(json));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await Problem(response)).GetProperty("errors").TryGetProperty("events[1]", out _));
     }
 
     [Fact]
@@ -158,14 +185,14 @@ public sealed class IngestApiTests : IDisposable
     {
         var (agent, _) = await _factory.AgentClientAsync("edge-1", Site);
         var batch = Batch("b1", 5);
-        var items = batch.Occupancy.ToList();
+        var items = batch.Of<OccupancySample>().ToList();
         items[3] = items[3] with { SeatsTotal = 0 };
 
-        using var response = await agent.PostAsJsonAsync(Url, batch with { Occupancy = items }, IngestJson.Options);
+        using var response = await agent.PostAsJsonAsync(Url, batch with { Events = items }, IngestJson.Options);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var errors = (await Problem(response)).GetProperty("errors");
-        Assert.True(errors.TryGetProperty("occupancy[3].seatsTotal", out _), errors.ToString());
+        Assert.True(errors.TryGetProperty("events[3].seatsTotal", out _), errors.ToString());
         var store = _factory.Services.GetRequiredService<ITimeSeriesStore>();
         var t0 = Samples.RecentMinute();
         Assert.Empty(await store.GetOccupancyAsync(Site, "aud-1", t0, t0.AddMinutes(1), OccupancyResolution.Raw, default));
@@ -200,12 +227,12 @@ public sealed class IngestApiTests : IDisposable
     {
         var (agent, _) = await _factory.AgentClientAsync("edge-1", Site);
         var batch = Batch("b1", 2);
-        batch = batch with { Occupancy = [batch.Occupancy[0], batch.Occupancy[1] with { Id = batch.Occupancy[0].Id }] };
+        batch = batch with { Events = [batch.Events[0], batch.Events[1] with { Id = batch.Events[0].Id }] };
 
         using var response = await agent.PostAsJsonAsync(Url, batch, IngestJson.Options);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await Problem(response)).GetProperty("errors").TryGetProperty("occupancy[1].id", out _));
+        Assert.True((await Problem(response)).GetProperty("errors").TryGetProperty("events[1].id", out _));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using CinemaVision.Core.Evaluation;
 using CinemaVision.Core.Events;
 using CinemaVision.Core.Geometry;
 using CinemaVision.Core.Piracy;
+using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Rules;
 using CinemaVision.Core.Showings;
 using CinemaVision.Vision.Assets;
@@ -20,6 +21,9 @@ public sealed class AuditoriumOnRealMaterialTests(Xunit.Abstractions.ITestOutput
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 24, 20, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The Solvay camera faces the people: seats are filled from faces.</summary>
+    private static readonly CameraPipelineOptions FromFaces = CameraPipelineOptions.Default with { SeatsFrom = Core.Detections.ObjectClass.Face };
+
     private static Auditorium SolvayAuditorium()
     {
         var root = AssetLocator.RepositoryRoot ?? throw new InvalidOperationException("repository root not found");
@@ -30,7 +34,7 @@ public sealed class AuditoriumOnRealMaterialTests(Xunit.Abstractions.ITestOutput
     public void SolvaySeatMapOverRealPhoto_All29SeatsOccupied()
     {
         var auditorium = SolvayAuditorium();
-        using var analyzer = new CameraAnalyzer(auditorium, auditorium.Cameras[0], new AnalyzerOptions { FaceModel = "ultraface_rfb_320" });
+        using var analyzer = new CameraAnalyzer(auditorium, auditorium.Cameras[0], defaults: FromFaces);
         using var image = Cv2.ImRead(TestAssets.Path(TestAssets.Solvay));
 
         CameraAnalysis? last = null;
@@ -48,7 +52,7 @@ public sealed class AuditoriumOnRealMaterialTests(Xunit.Abstractions.ITestOutput
         var auditorium = SolvayAuditorium();
         var camera = auditorium.Cameras[0];
         var faces = GroundTruthParser.ParseCornerCsv(File.ReadAllText(TestAssets.Path(TestAssets.SolvayFaces)), Core.Detections.ObjectClass.Face);
-        using var analyzer = new CameraAnalyzer(auditorium, camera, new AnalyzerOptions { FaceModel = "ultraface_rfb_320" });
+        using var analyzer = new CameraAnalyzer(auditorium, camera, defaults: FromFaces);
         using var image = Cv2.ImRead(TestAssets.Path(TestAssets.Solvay));
         using var masked = image.Clone();
         string[] leaving = ["A2", "B5", "C1", "C9"];
@@ -91,12 +95,9 @@ public sealed class AuditoriumOnRealMaterialTests(Xunit.Abstractions.ITestOutput
         };
         var min = TimeSpan.FromSeconds(2);
         var grace = TimeSpan.FromSeconds(1);
-        var options = new AnalyzerOptions
-        {
-            Tiling = CinemaVision.Vision.Detectors.TilingMode.Tiled,
-            Anomalies = new AnomalyRuleOptions { Aisle = new IncidentOptions { MinDuration = min, EndGrace = grace, UpdateEvery = TimeSpan.FromMinutes(5) } },
-        };
-        using var analyzer = new CameraAnalyzer(auditorium, auditorium.Cameras[0], options);
+        var options = new AnalyzerOptions { Tiling = CinemaVision.Vision.Detectors.TilingMode.Tiled };
+        var pipeline = CameraPipelineOptions.Default with { Anomalies = new AnomalyRuleOptions { Aisle = new IncidentOptions { MinDuration = min, EndGrace = grace, UpdateEvery = TimeSpan.FromMinutes(5) } } };
+        using var analyzer = new CameraAnalyzer(auditorium, auditorium.Cameras[0], options, pipeline);
         const double Fps = 7;
         var events = new List<AnomalyEvent>();
         using (var capture = new VideoCapture(TestAssets.Path(TestAssets.Pets)))

@@ -71,7 +71,9 @@ public sealed class StreamSourceTests(RtspServerFixture rtsp, Xunit.Abstractions
     [Fact]
     public async Task Rtsp_ServerKilledAndRestarted_ReconnectsAndFramesFlowAgain()
     {
-        await using var source = FrameSources.Create(Camera(rtsp.Url));
+        // A stall timeout a loaded CI machine can meet (ffmpeg start, RTSP set-up and the first keyframe); the server's
+        // death is seen at once (the connection closes), not through the stall timeout.
+        await using var source = FrameSources.Create(Camera(rtsp.Url) with { StallTimeout = TimeSpan.FromSeconds(8) });
         using (var first = await source.NextFrameAsync(Wait)) Assert.NotNull(first);
 
         await rtsp.StopAsync();

@@ -14,7 +14,10 @@ internal sealed class DetectorArguments
     public Option<string?> TileSizes { get; } = new("--tile-sizes") { Description = "Tile edges in source pixels, comma-separated (default: the model's input size and 2x)." };
     public Option<float> Overlap { get; } = new("--overlap") { Description = "Tile overlap ratio.", DefaultValueFactory = _ => 0.2f };
     public Option<bool> NoFullFrame { get; } = new("--no-full-frame") { Description = "Skip the full-frame pass when tiling." };
-    public Option<float?> Threshold { get; } = new("--threshold") { Description = "Score threshold for people (and faces) (default 0.55 people, 0.6 faces, 0.25 phones)." };
+    public Option<float?> Threshold { get; } = new("--threshold")
+    {
+        Description = FormattableString.Invariant($"Score threshold for people (and faces) (default {DetectionThresholds.Default.Person} people, {DetectionThresholds.Default.Face} faces, {DetectionThresholds.Default.Phone} phones)."),
+    };
     public Option<int> Threads { get; } = new("--threads") { Description = "ONNX Runtime intra-op threads per run.", DefaultValueFactory = _ => 1 };
     public Option<int> Parallel { get; } = new("--parallel") { Description = "Tiles inferred concurrently.", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string> Merge { get; } = new("--merge") { Description = "nmm (greedy non-maximum merging) | nms.", DefaultValueFactory = _ => "nmm" };

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CinemaVision.Core.Auditoriums;
+using CinemaVision.Core.Detections;
 using CinemaVision.Core.Events;
+using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Showings;
 using CinemaVision.Vision.Auditoriums;
 using CinemaVision.Vision.Detectors;
@@ -13,7 +15,9 @@ namespace CinemaVision.Tools.Commands;
 /// <summary>
 /// <c>cvtools occupancy</c>: an installer's check of a seat map. Runs detection with the auditorium's seat map and
 /// zones over an image (analysed as a still camera) or a video, and prints per-seat states, the count and the
-/// events raised. JSON keys: people, seats_total, seats_occupied, seats (id -> state), events.
+/// events raised, through the same <see cref="CameraPipeline"/> the edge agent runs (every frame is an occupancy pass).
+/// JSON keys: people, seats_total, seats_occupied, seats_unknown, confidence, seats (id -> state), events (incidents
+/// as on the wire).
 /// </summary>
 internal static class OccupancyCommand
 {
@@ -32,9 +36,10 @@ internal static class OccupancyCommand
         var frames = new Option<int>("--frames") { Description = "Analyse at most N video frames.", DefaultValueFactory = _ => int.MaxValue };
         var post = new Option<string?>("--post") { Description = "Send the occupancy samples, seat changes and events to a central service (base URL, e.g. http://127.0.0.1:8080) with the agent key in CINEMAVISION_API_KEY and its id in CINEMAVISION_AGENT_ID." };
         var aisleSeconds = new Option<double?>("--aisle-seconds") { Description = "Seconds in an aisle before an incident (default 30)." };
+        var startAt = new Option<DateTimeOffset?>("--start") { Description = "Time of the first frame, e.g. 2026-11-24T20:00:00Z (default: now); fixes the event ids for comparisons." };
         var command = new Command("occupancy", "Check an auditorium's seat map on an image or video: per-seat states, the count, and the events raised.")
         {
-            input, auditorium, camera, json, output, faces, state, fps, frames, post, aisleSeconds,
+            input, auditorium, camera, json, output, faces, state, fps, frames, post, aisleSeconds, startAt,
         };
         command.SetAction(parse =>
         {
@@ -49,21 +54,19 @@ internal static class OccupancyCommand
             var aud = read.Auditorium!;
             var cam = parse.GetValue(camera) is { } id ? aud.Cameras.FirstOrDefault(c => c.Id == id) ?? throw new ArgumentException($"--camera: no camera '{id}' in the auditorium (has {string.Join(", ", aud.Cameras.Select(c => c.Id))}).") : aud.Cameras[0];
             var showing = Enum.TryParse<ShowingState>(parse.GetValue(state), ignoreCase: true, out var s) ? s : throw new ArgumentException($"--state: unknown showing state '{parse.GetValue(state)}'.");
-            var options = new AnalyzerOptions { FaceModel = parse.GetValue(faces) ? "ultraface_rfb_320" : null };
+            // The tool's defaults; the auditorium file's own pipeline section applies on top, as on the edge agent.
+            var defaults = CameraPipelineOptions.Default with { SeatsFrom = parse.GetValue(faces) ? ObjectClass.Face : ObjectClass.Person };
             if (parse.GetValue(aisleSeconds) is { } aisle)
             {
-                options = options with { Anomalies = options.Anomalies with { Aisle = options.Anomalies.Aisle with { MinDuration = TimeSpan.FromSeconds(aisle), EndGrace = TimeSpan.FromSeconds(Math.Min(5, aisle)) } } };
+                defaults = defaults with { Anomalies = defaults.Anomalies with { Aisle = defaults.Anomalies.Aisle with { MinDuration = TimeSpan.FromSeconds(aisle), EndGrace = TimeSpan.FromSeconds(Math.Min(5, aisle)) } } };
             }
-            using var analyzer = new CameraAnalyzer(aud, cam, options);
 
-            var start = DateTimeOffset.UtcNow;
+            using var analyzer = new CameraAnalyzer(aud, cam, new AnalyzerOptions(), defaults);
+
+            var start = parse.GetValue(startAt) ?? DateTimeOffset.UtcNow;
             var step = TimeSpan.FromSeconds(1 / Math.Max(0.1, parse.GetValue(fps)));
             CameraAnalysis? last = null;
-            var events = new List<object>();
-            var occupancySamples = new List<OccupancySample>();
-            var seatChanges = new List<SeatStateChange>();
-            var anomalies = new List<AnomalyEvent>();
-            var piracy = new List<PiracySuspicion>();
+            var events = new List<EdgeEvent>();
             var evidence = new Dictionary<string, byte[]>(StringComparer.Ordinal);
             Mat? lastImage = null;
             try
@@ -74,16 +77,12 @@ internal static class OccupancyCommand
                 foreach (var (_, _, _, image) in FrameInputs.Read(src, parse.GetValue(frames)))
                 {
                     // A still image is analysed as a camera that keeps seeing the same scene, long enough for the seat smoothing to settle.
-                    int repeats = still ? options.Smoothing.Window : 1;
+                    int repeats = still ? analyzer.Pipeline.Options.Smoothing.Window : 1;
                     for (int r = 0; r < repeats; r++)
                     {
-                        last = analyzer.Analyze(image, start + (step * n++), showing);
-                        events.AddRange(last.Anomalies);
-                        events.AddRange(last.Piracy);
-                        occupancySamples.Add(last.Occupancy);
-                        seatChanges.AddRange(last.SeatChanges);
-                        anomalies.AddRange(last.Anomalies);
-                        piracy.AddRange(last.Piracy);
+                        // Every frame is a full occupancy pass, as the agent's occupancy passes are.
+                        last = analyzer.Analyze(image, start + (step * n++), new ShowingContext(showing), PassKind.Occupancy);
+                        events.AddRange(last.Events);
                         foreach (var (k, v) in last.Evidence) evidence[k] = v;
                     }
 
@@ -93,7 +92,8 @@ internal static class OccupancyCommand
 
                 if (last is null) throw new InvalidDataException($"No frame could be read from {src}.");
                 PrintSeats(cam, last);
-                Console.WriteLine($"people {last.People}, seats occupied {last.Occupancy.SeatsOccupied} of {last.Occupancy.SeatsTotal} (unknown {last.Occupancy.SeatsUnknown}), confidence {last.Occupancy.Confidence:0.00}, events {events.Count}");
+                var incidents = events.Where(e => e is IIncidentEvent).ToList();
+                Console.WriteLine($"people {last.People}, seats occupied {last.Occupancy.SeatsOccupied} of {last.Occupancy.SeatsTotal} (unknown {last.Occupancy.SeatsUnknown}), confidence {last.Occupancy.Confidence:0.00}, events {incidents.Count}");
                 if (parse.GetValue(json) is { } jsonPath)
                 {
                     var node = new JsonObject
@@ -104,7 +104,7 @@ internal static class OccupancyCommand
                         ["seats_unknown"] = last.Occupancy.SeatsUnknown,
                         ["confidence"] = last.Occupancy.Confidence,
                         ["seats"] = new JsonObject(last.Seats.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k => KeyValuePair.Create(k.Key, (JsonNode?)JsonValue.Create(k.Value.ToString().ToLowerInvariant())))),
-                        ["events"] = JsonSerializer.SerializeToNode(events, Json),
+                        ["events"] = JsonSerializer.SerializeToNode(incidents, IngestJson.Options),
                     };
                     File.WriteAllText(jsonPath, node.ToJsonString(Json));
                 }
@@ -113,7 +113,7 @@ internal static class OccupancyCommand
                 {
                     var key = Environment.GetEnvironmentVariable("CINEMAVISION_API_KEY") ?? throw new ArgumentException("--post needs the agent's API key in CINEMAVISION_API_KEY.");
                     var agentId = Environment.GetEnvironmentVariable("CINEMAVISION_AGENT_ID") ?? "cvtools";
-                    var batch = new IngestBatch($"occupancy-{start.ToUnixTimeMilliseconds()}", agentId, DateTimeOffset.UtcNow, occupancySamples, seatChanges, anomalies, piracy, [], []);
+                    var batch = new IngestBatch($"occupancy-{start.ToUnixTimeMilliseconds()}", agentId, DateTimeOffset.UtcNow, events);
                     PostAsync(baseUrl, key, batch, evidence).GetAwaiter().GetResult();
                     Console.WriteLine($"sent {batch.ItemCount} items and {evidence.Count} evidence snapshot(s) to {baseUrl}");
                 }
@@ -146,7 +146,7 @@ internal static class OccupancyCommand
             if (!up.IsSuccessStatusCode) throw new IOException($"evidence {id}: HTTP {(int)up.StatusCode} {await up.Content.ReadAsStringAsync().ConfigureAwait(false)}");
         }
 
-        using var body = new StringContent(JsonSerializer.Serialize(batch, Json), System.Text.Encoding.UTF8, "application/json");
+        using var body = new StringContent(JsonSerializer.Serialize(batch, IngestJson.Options), System.Text.Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri("/api/v1/ingest/batches", UriKind.Relative), body).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode) throw new IOException($"ingest: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
     }

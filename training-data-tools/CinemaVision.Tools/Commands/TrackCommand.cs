@@ -26,10 +26,11 @@ internal static class TrackCommand
             var (source, sequenceGt) = FrameInputs.ResolveSequence(parse.GetValue(input)!);
             var truth = GroundTruthParser.ParseMot(File.ReadAllText(parse.GetValue(gt) ?? sequenceGt ?? throw new ArgumentException("--gt is required.")));
             var options = args.Build(parse);
-            // The tracker's second pass needs the low-score people too.
-            options = options with { Merge = options.Merge with { ScoreThresholds = new Dictionary<ObjectClass, float>(options.Merge.ScoreThresholds) { [ObjectClass.Person] = 0.1f } } };
+            // The tracker's second pass needs the low-score people too; its first pass starts at the person threshold.
+            var trackerOptions = new TrackerOptions();
+            options = options with { Merge = options.Merge with { ScoreThresholds = new Dictionary<ObjectClass, float>(options.Merge.ScoreThresholds) { [ObjectClass.Person] = trackerOptions.LowScore } } };
             using var detector = DetectorFactory.Create(options);
-            var tracker = new ByteTracker(new TrackerOptions { HighScore = 0.55f, NewTrackScore = 0.6f });
+            var tracker = new ByteTracker(trackerOptions);
             var metrics = new MotMetrics();
             var regions = (parse.GetValue(ignore) ?? []).Select(v => v.Split(',').Select(x => float.Parse(x, CultureInfo.InvariantCulture)).ToArray()).Select(p => new BoxF(p[0], p[1], p[2], p[3])).ToList();
             var start = DateTimeOffset.UnixEpoch;

@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using CinemaVision.Core.Events;
 using CinemaVision.Server.Configuration;
-using CinemaVision.Server.Ingest;
 using InfluxDB.Client.Api.Domain;
 using InfluxDB.Client.Writes;
 
@@ -54,10 +53,11 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
 
     public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
+        var (occupancy, seats, anomalies, piracy, cameraHealth, agentHealth) = (batch.Of<OccupancySample>(), batch.Of<SeatStateChange>(), batch.Of<AnomalyEvent>(), batch.Of<PiracySuspicion>(), batch.Of<CameraHealthEvent>(), batch.Of<AgentHealth>());
         await EnsureInitializedAsync(cancellationToken);
-        var raw = new List<string>(batch.Occupancy.Count + batch.Seats.Count + batch.AgentHealth.Count);
-        var rollup = new List<string>(batch.Anomalies.Count + batch.Piracy.Count + batch.CameraHealth.Count);
-        foreach (var o in batch.Occupancy)
+        var raw = new List<string>(occupancy.Count + seats.Count + agentHealth.Count);
+        var rollup = new List<string>(anomalies.Count + piracy.Count + cameraHealth.Count);
+        foreach (var o in occupancy)
         {
             var p = PointData.Measurement("occupancy").Tag("site", o.SiteId).Tag("auditorium", o.AuditoriumId).Tag("camera", o.CameraId ?? AllCameras)
                 .Field("people", (long)o.People).Field("seats_occupied", (long)o.SeatsOccupied).Field("seats_total", (long)o.SeatsTotal)
@@ -70,7 +70,7 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
             raw.Add(p.Timestamp(o.Timestamp, WritePrecision.Ms).ToLineProtocol());
         }
 
-        foreach (var s in batch.Seats)
+        foreach (var s in seats)
         {
             var p = PointData.Measurement("seat_state").Tag("site", s.SiteId).Tag("auditorium", s.AuditoriumId).Tag("seat", s.SeatId).Tag("camera", s.CameraId)
                 .Field("state", (long)s.State).Field("confidence", s.Confidence).Field("id", s.Id);
@@ -82,24 +82,24 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
             raw.Add(p.Timestamp(s.Timestamp, WritePrecision.Ms).ToLineProtocol());
         }
 
-        foreach (var h in batch.AgentHealth)
+        foreach (var h in agentHealth)
         {
             raw.Add(PointData.Measurement("agent_health").Tag("site", h.SiteId).Tag("agent", h.AgentId)
                 .Field("id", h.Id).Field("outbox_pending", h.OutboxPending).Field("cpu_percent", h.CpuPercent).Field("payload", JsonSerializer.Serialize(h, IngestJson.Options))
                 .Timestamp(h.Timestamp, WritePrecision.Ms).ToLineProtocol());
         }
 
-        foreach (var e in batch.Anomalies)
+        foreach (var e in anomalies)
         {
             rollup.Add(Incident(IncidentTypes.Anomaly, e.Kind.ToString(), e.SiteId, e.AuditoriumId, e.CameraId, e.IncidentId, e.Id, e.Phase, e.StartedAt, e.Timestamp, e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options)));
         }
 
-        foreach (var e in batch.Piracy)
+        foreach (var e in piracy)
         {
             rollup.Add(Incident(IncidentTypes.Piracy, e.Device.ToString(), e.SiteId, e.AuditoriumId, e.CameraId, e.IncidentId, e.Id, e.Phase, e.StartedAt, e.Timestamp, e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options)));
         }
 
-        foreach (var e in batch.CameraHealth)
+        foreach (var e in cameraHealth)
         {
             rollup.Add(Incident(IncidentTypes.CameraHealth, e.Kind.ToString(), e.SiteId, e.AuditoriumId, e.CameraId, e.IncidentId, e.Id, e.Phase, e.StartedAt, e.Timestamp, 1.0, null, null, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options)));
         }

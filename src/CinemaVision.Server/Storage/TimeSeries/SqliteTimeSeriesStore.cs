@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using CinemaVision.Core.Events;
 using CinemaVision.Server.Configuration;
-using CinemaVision.Server.Ingest;
 using Microsoft.Data.Sqlite;
 
 namespace CinemaVision.Server.Storage.TimeSeries;
@@ -57,52 +56,53 @@ public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IDisposable
 
     public async Task WriteAsync(IngestBatch batch, CancellationToken cancellationToken)
     {
+        var (occupancy, seats, anomalies, piracy, cameraHealth, agentHealth) = (batch.Of<OccupancySample>(), batch.Of<SeatStateChange>(), batch.Of<AnomalyEvent>(), batch.Of<PiracySuspicion>(), batch.Of<CameraHealthEvent>(), batch.Of<AgentHealth>());
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             _writer ??= Open();
             using var tx = _writer.BeginTransaction();
-            if (batch.Occupancy.Count > 0)
+            if (occupancy.Count > 0)
             {
                 using var cmd = Command(tx, "INSERT OR REPLACE INTO occupancy VALUES ($site,$aud,$cam,$ts,$id,$people,$occ,$total,$unknown,$conf,$showing);", "$site", "$aud", "$cam", "$ts", "$id", "$people", "$occ", "$total", "$unknown", "$conf", "$showing");
-                foreach (var o in batch.Occupancy)
+                foreach (var o in occupancy)
                 {
                     Run(cmd, o.SiteId, o.AuditoriumId, o.CameraId ?? AllCameras, Ms(o.Timestamp), o.Id, o.People, o.SeatsOccupied, o.SeatsTotal, o.SeatsUnknown, o.Confidence, o.ShowingId);
                 }
             }
 
-            if (batch.Seats.Count > 0)
+            if (seats.Count > 0)
             {
                 using var cmd = Command(tx, "INSERT OR REPLACE INTO seat_state VALUES ($site,$aud,$seat,$ts,$id,$cam,$state,$conf,$showing);", "$site", "$aud", "$seat", "$ts", "$id", "$cam", "$state", "$conf", "$showing");
-                foreach (var s in batch.Seats)
+                foreach (var s in seats)
                 {
                     Run(cmd, s.SiteId, s.AuditoriumId, s.SeatId, Ms(s.Timestamp), s.Id, s.CameraId, (int)s.State, s.Confidence, s.ShowingId);
                 }
             }
 
-            if (batch.Anomalies.Count + batch.Piracy.Count + batch.CameraHealth.Count > 0)
+            if (anomalies.Count + piracy.Count + cameraHealth.Count > 0)
             {
                 using var cmd = Command(tx, "INSERT OR REPLACE INTO incident VALUES ($site,$aud,$cam,$type,$kind,$inc,$ts,$id,$phase,$start,$conf,$seat,$ev,$detail,$payload);", "$site", "$aud", "$cam", "$type", "$kind", "$inc", "$ts", "$id", "$phase", "$start", "$conf", "$seat", "$ev", "$detail", "$payload");
-                foreach (var e in batch.Anomalies)
+                foreach (var e in anomalies)
                 {
                     Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.Anomaly, e.Kind.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
                 }
 
-                foreach (var e in batch.Piracy)
+                foreach (var e in piracy)
                 {
                     Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.Piracy, e.Device.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), e.Confidence, e.SeatId, e.EvidenceId, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
                 }
 
-                foreach (var e in batch.CameraHealth)
+                foreach (var e in cameraHealth)
                 {
                     Run(cmd, e.SiteId, e.AuditoriumId, e.CameraId, IncidentTypes.CameraHealth, e.Kind.ToString(), e.IncidentId, Ms(e.Timestamp), e.Id, (int)e.Phase, Ms(e.StartedAt), 1.0, null, null, e.Detail, JsonSerializer.Serialize(e, IngestJson.Options));
                 }
             }
 
-            if (batch.AgentHealth.Count > 0)
+            if (agentHealth.Count > 0)
             {
                 using var cmd = Command(tx, "INSERT OR REPLACE INTO agent_health VALUES ($site,$agent,$ts,$id,$payload);", "$site", "$agent", "$ts", "$id", "$payload");
-                foreach (var h in batch.AgentHealth)
+                foreach (var h in agentHealth)
                 {
                     Run(cmd, h.SiteId, h.AgentId, Ms(h.Timestamp), h.Id, JsonSerializer.Serialize(h, IngestJson.Options));
                 }
