@@ -233,7 +233,8 @@ public sealed class DashboardEndToEndTests(DashboardHost host)
 
         var samples = Enumerable.Range(0, 50).Select(i => Samples.Occupancy($"o-tour-{i}", DashboardHost.Site, "hall-tour", start.AddMinutes(i), Math.Min(90, i * 3), total: 112, showing: "tour-1")).ToList();
         var heartbeat = new AgentHealth("h-tour", "edge-tour", DashboardHost.Site, now, "1.0.0", [new CameraStatus("cam-1", "hall-tour", true, 2.5, 9000, 40, 0, 280)], 2, 55, 150_000_000);
-        await DashboardHost.IngestAsync(agent, Samples.Batch("edge-tour", "b-tour-1", occupancy: samples, seats: [Samples.Seat("s-tour-1", DashboardHost.Site, "hall-tour", "A1", now.AddMinutes(-30), SeatState.Occupied, "tour-1")]) with { AgentHealth = [heartbeat] });
+        await DashboardHost.IngestAsync(agent, Samples.Batch("edge-tour", "b-tour-1", occupancy: samples, seats: [Samples.Seat("s-tour-1", DashboardHost.Site, "hall-tour", "A1", now.AddMinutes(-30), SeatState.Occupied, "tour-1")]));
+        await DashboardHost.IngestAsync(agent, Samples.Batch("edge-tour", "b-tour-2") with { Events = [heartbeat] });
 
         var page = await host.SignInAsync("admin", ServerFactory.AdminPassword);
         (string Path, string Ready, string Name)[] pages =

@@ -177,8 +177,8 @@ public abstract class TimeSeriesStoreContract
         var older = Samples.Heartbeat("h1", "agent-a", site, t0, outbox: 5);
         var newer = Samples.Heartbeat("h2", "agent-a", site, t0.AddSeconds(30), outbox: 2);
         var other = Samples.Heartbeat("h3", "agent-b", site, t0.AddSeconds(10), outbox: 0);
-        await Store.WriteAsync(Samples.Batch("agent-a", "b1") with { AgentHealth = [older, newer] }, None);
-        await Store.WriteAsync(Samples.Batch("agent-b", "b2") with { AgentHealth = [other] }, None);
+        await Store.WriteAsync(Samples.Batch("agent-a", "b1") with { Events = [older, newer] }, None);
+        await Store.WriteAsync(Samples.Batch("agent-b", "b2") with { Events = [other] }, None);
 
         var latest = await Store.GetLatestAgentHealthAsync(site, None);
         var history = await Store.GetAgentHealthAsync(site, t0, t0.AddMinutes(1), None);

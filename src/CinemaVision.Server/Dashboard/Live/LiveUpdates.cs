@@ -8,12 +8,22 @@ namespace CinemaVision.Server.Dashboard.Live;
 /// <summary>What one stored batch changed at a site, handed to the open dashboards.</summary>
 public sealed record LiveUpdate(string SiteId, IngestBatch Items, DateTimeOffset ReceivedAt)
 {
-    public bool Touches(string auditoriumId) =>
-        Items.Occupancy.Any(o => o.AuditoriumId == auditoriumId) || Items.Seats.Any(s => s.AuditoriumId == auditoriumId)
-        || Items.Anomalies.Any(a => a.AuditoriumId == auditoriumId) || Items.Piracy.Any(p => p.AuditoriumId == auditoriumId)
-        || Items.CameraHealth.Any(c => c.AuditoriumId == auditoriumId) || Items.AgentHealth.Any(h => h.Cameras.Any(c => c.AuditoriumId == auditoriumId));
+    public IReadOnlyList<OccupancySample> Occupancy { get; } = Items.Of<OccupancySample>();
 
-    public bool HasIncidents => Items.Anomalies.Count + Items.Piracy.Count + Items.CameraHealth.Count > 0;
+    public IReadOnlyList<SeatStateChange> Seats { get; } = Items.Of<SeatStateChange>();
+
+    public IReadOnlyList<AgentHealth> Heartbeats { get; } = Items.Of<AgentHealth>();
+
+    /// <summary>Anomaly, piracy and camera-health phases.</summary>
+    public IReadOnlyList<IIncidentEvent> Incidents { get; } = [.. Items.Events.OfType<IIncidentEvent>()];
+
+    public bool Touches(string auditoriumId) =>
+        Occupancy.Any(o => o.AuditoriumId == auditoriumId) || Seats.Any(s => s.AuditoriumId == auditoriumId)
+        || Incidents.Any(i => i.AuditoriumId == auditoriumId) || Heartbeats.Any(h => h.Cameras.Any(c => c.AuditoriumId == auditoriumId));
+
+    public bool HasIncidents => Incidents.Count > 0;
+
+    public bool HasCameraHealth => Incidents.Any(i => i is CameraHealthEvent);
 }
 
 /// <summary>An agent's newest heartbeat; <see cref="ReceivedAt"/> is when the service got it (null when read back from the store).</summary>
@@ -46,8 +56,8 @@ public sealed partial class LiveUpdates(ITimeSeriesStore store, TimeProvider tim
     public ValueTask OnStoredAsync(IngestBatch newItems, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        foreach (var o in newItems.Occupancy.Where(o => o.CameraId is null)) Keep(o);
-        foreach (var h in newItems.AgentHealth)
+        foreach (var o in newItems.Of<OccupancySample>().Where(o => o.CameraId is null)) Keep(o);
+        foreach (var h in newItems.Of<AgentHealth>())
         {
             _agents.AddOrUpdate((h.SiteId, h.AgentId), new AgentBeat(h, now), (_, old) => old.Health.Timestamp <= h.Timestamp ? new AgentBeat(h, now) : old);
         }
@@ -109,11 +119,7 @@ public sealed partial class LiveUpdates(ITimeSeriesStore store, TimeProvider tim
         _occupancy.AddOrUpdate((o.SiteId, o.AuditoriumId), o, (_, old) => old.Timestamp <= o.Timestamp ? o : old);
 
     // Ingest refuses items of another site than the agent's, so the first item names the batch's site.
-    private static string? SiteOf(IngestBatch b) =>
-        First(b.Occupancy)?.SiteId ?? First(b.Seats)?.SiteId ?? First(b.Anomalies)?.SiteId
-        ?? First(b.Piracy)?.SiteId ?? First(b.CameraHealth)?.SiteId ?? First(b.AgentHealth)?.SiteId;
-
-    private static T? First<T>(IReadOnlyList<T> items) where T : class => items.Count > 0 ? items[0] : null;
+    private static string? SiteOf(IngestBatch b) => b.Events.Count > 0 ? b.Events[0].SiteId : null;
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "A dashboard's live-update callback failed")]
     private static partial void SubscriberFailed(ILogger logger, Exception exception);
