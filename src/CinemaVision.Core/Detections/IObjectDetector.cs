@@ -15,4 +15,13 @@ public interface IObjectDetector : IDisposable
 }
 
 /// <summary>What a detector is: the model behind it, its native input size and its classes.</summary>
-public sealed record DetectorInfo(string ModelName, string ModelVersion, SizeI InputSize, IReadOnlyList<string> ClassNames, IReadOnlyList<ObjectClass> ClassMap);
+public sealed record DetectorInfo(string ModelName, string ModelVersion, SizeI InputSize, IReadOnlyList<string> ClassNames, IReadOnlyList<ObjectClass> ClassMap)
+{
+    /// <summary>
+    /// The product classes this detector gives (person, head, face, phone...): what a pipeline may ask of it. A
+    /// pipeline that needs heads checks this rather than trusting a model name.
+    /// </summary>
+    public IReadOnlySet<ObjectClass> Classes { get; } = ClassMap.Where(c => c != ObjectClass.Other).ToHashSet();
+
+    public bool Gives(ObjectClass objectClass) => Classes.Contains(objectClass);
+}

@@ -5,8 +5,10 @@ namespace CinemaVision.Core.Tiling;
 /// <summary>
 /// A region of the frame that is run through the model on its own. <see cref="Level"/> is the index of the
 /// tile scale it came from (-1 for the full-frame pass); <see cref="Band"/> the perspective band, if any.
+/// <see cref="Scale"/> is the resampling of the region (2 = upscaled twice) for a fully convolutional model that
+/// takes the region at its own size; 0 means "fit the model's input" (letterbox), as for fixed-size models.
 /// </summary>
-public readonly record struct Tile(RectI Region, int Level, bool IsFullFrame, int Band = -1)
+public readonly record struct Tile(RectI Region, int Level, bool IsFullFrame, int Band = -1, float Scale = 0)
 {
     /// <summary>Which of this tile's edges lie inside the frame (an object touching one may be cut).</summary>
     public TileEdges InnerEdges(SizeI frame)

@@ -7,7 +7,6 @@ using CinemaVision.Server.Dashboard.Localization;
 using CinemaVision.Server.Ingest;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Localization;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor;
 using MudBlazor.Services;
 
@@ -49,8 +48,8 @@ public static class DashboardExtensions
         services.AddSingleton<OverviewService>();
         services.AddSingleton<AuditoriumViewService>();
         services.AddSingleton<ReportService>();
-        services.TryAddSingleton<IReferenceFrameSource, NoReferenceFrames>();
-        services.TryAddSingleton<IMeasuredAccuracySource, NoMeasuredAccuracy>();
+        services.AddSingleton<IReferenceFrameSource, EmptyHallReferenceFrames>();
+        services.AddSingleton<IMeasuredAccuracySource, SpotCountAccuracySource>();
         return services;
     }
 

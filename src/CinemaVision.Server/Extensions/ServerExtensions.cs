@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using CinemaVision.Server.Alerting;
+using CinemaVision.Server.Audience;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Configuration;
 using CinemaVision.Server.Dashboard;
@@ -43,6 +44,7 @@ public static class ServerExtensions
         services.AddCinemaVisionAuth();
         services.AddIngest();
         services.AddAlerting(builder.Configuration);
+        services.AddAudience();
         services.AddDashboard();
         return builder;
     }
@@ -175,6 +177,7 @@ public static class ServerExtensions
         app.MapAlertingEndpoints();
         app.MapSiteEndpoints();
         app.MapAccountEndpoints();
+        app.MapAudienceEndpoints();
         app.MapDashboard();
         return app;
     }

@@ -47,7 +47,19 @@ public sealed record DetectionOptions
     /// <summary>IoU above which raw candidates of one model run are suppressed (before merging across tiles).</summary>
     public float TileNmsIoU { get; init; } = 0.45f;
 
-    /// <summary>Keep only classes the product maps (person, phone, face); false keeps all model classes.</summary>
+    /// <summary>
+    /// Drop boxes taller than this in model-input pixels (at the scale the model saw them). For LFFD, whole branches
+    /// above it are skipped: its large-head branches fire on curtain and seat textures.
+    /// </summary>
+    public float MaxObjectInputPixels { get; init; } = float.MaxValue;
+
+    /// <summary>A fully convolutional model's full-frame pass runs at this scale of the frame (1 = native resolution).</summary>
+    public float FullFrameScale { get; init; } = 1f;
+
+    /// <summary>Largest input a fully convolutional model is given (pixels); larger regions are downscaled to fit.</summary>
+    public float MaxInputPixels { get; init; } = 2_100_000f;
+
+    /// <summary>Keep only classes the product maps (person, head, phone, face); false keeps all model classes.</summary>
     public bool MappedClassesOnly { get; init; } = true;
 
     /// <summary>ONNX Runtime intra-op threads per run. Small models run best with 1 thread and tiles in parallel.</summary>
@@ -77,5 +89,8 @@ public sealed record DetectionOptions
         if (TileParallelism < 1) yield return $"TileParallelism: must be at least 1 (was {TileParallelism}).";
         if (TileNmsIoU is <= 0 or > 1) yield return $"TileNmsIoU: must be within (0, 1] (was {TileNmsIoU}).";
         if (Tiling == TilingMode.Full && !FullFrame) yield return "FullFrame: Full tiling needs the full-frame pass.";
+        if (MaxObjectInputPixels <= 4) yield return $"MaxObjectInputPixels: must be above 4 (was {MaxObjectInputPixels}).";
+        if (FullFrameScale is <= 0 or > 4) yield return $"FullFrameScale: must be within (0, 4] (was {FullFrameScale}).";
+        if (MaxInputPixels < 4096) yield return $"MaxInputPixels: must be at least 4096 (was {MaxInputPixels}).";
     }
 }

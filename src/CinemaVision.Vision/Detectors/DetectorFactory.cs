@@ -15,7 +15,7 @@ public static class DetectorFactory
         var model = OnnxModelSession.Open(manifest, options.ModelPath, new OnnxThreading(options.IntraOpThreads), options.VerifyModelHash);
         try
         {
-            return new TiledDetector(model, DecoderFor(manifest), options);
+            return new TiledDetector(model, model.Decoder, options);
         }
         catch
         {
@@ -23,11 +23,4 @@ public static class DetectorFactory
             throw;
         }
     }
-
-    public static IDetectionDecoder DecoderFor(ModelManifest manifest) => manifest.Decoder.ToLowerInvariant() switch
-    {
-        "yolox" => YoloxDecoder.Instance,
-        "ultraface" => UltraFaceDecoder.Instance,
-        _ => throw new ModelAssetException(manifest.Name, $"unknown decoder kind '{manifest.Decoder}' (known: yolox, ultraface)"),
-    };
 }

@@ -23,14 +23,19 @@ public sealed class OnnxModelSession : IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly long[][] _outputShapes;
-    private readonly ConcurrentBag<InferenceBuffers> _pool = [];
+    private readonly ConcurrentDictionary<SizeI, ConcurrentBag<InferenceBuffers>> _pools = new();
+    private readonly ConcurrentDictionary<SizeI, long> _lastUsed = new();
+    private long _clock;
+    private readonly ConcurrentDictionary<SizeI, long[][]> _dynamicShapes = new();
     private readonly Letterbox.Convention _convention;
 
-    private OnnxModelSession(ModelManifest manifest, InferenceSession session, SizeI inputSize, string[] outputNames, long[][] outputShapes, int classCount)
+    private OnnxModelSession(ModelManifest manifest, InferenceSession session, IDetectionDecoder decoder, SizeI inputSize, bool dynamicSize, string[] outputNames, long[][] outputShapes, int classCount)
     {
         Manifest = manifest;
         _session = session;
+        Decoder = decoder;
         InputSize = inputSize;
+        IsDynamicSize = dynamicSize;
         _inputNames = [manifest.Input.Name];
         _outputNames = outputNames;
         _outputShapes = outputShapes;
@@ -48,14 +53,24 @@ public sealed class OnnxModelSession : IDisposable
 
     public ModelManifest Manifest { get; }
 
-    /// <summary>The model's input size, read from the model itself.</summary>
+    /// <summary>The output layout's decoder, named by the manifest.</summary>
+    public IDetectionDecoder Decoder { get; }
+
+    /// <summary>The model's input size, read from the model itself; for a fully convolutional model, the nominal tile from the manifest.</summary>
     public SizeI InputSize { get; }
+
+    /// <summary>
+    /// The graph accepts any height and width (fully convolutional, such as LFFD): a region runs at the scale chosen
+    /// for it rather than letterboxed into one fixed size.
+    /// </summary>
+    public bool IsDynamicSize { get; }
 
     /// <summary>Number of classes, read from the model's output.</summary>
     public int ClassCount { get; }
 
     public IReadOnlyList<ObjectClass> ClassMap { get; }
 
+    /// <summary>Output shapes as the graph declares them (dynamic dimensions are -1 for a fully convolutional model).</summary>
     public IReadOnlyList<long[]> OutputShapes => _outputShapes;
 
     internal Letterbox.Convention Convention => _convention;
@@ -87,6 +102,8 @@ public sealed class OnnxModelSession : IDisposable
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            // A memory pattern is planned per input shape and kept: with free input sizes it would grow with every new size.
+            EnableMemoryPattern = !manifest.Input.DynamicSize,
         };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", threading.AllowSpinning ? "1" : "0");
 
@@ -143,68 +160,73 @@ public sealed class OnnxModelSession : IDisposable
             throw new ModelAssetException(manifest.Name, "input must have 3 colour channels");
         }
 
+        // A graph whose height and width are free is fully convolutional: each region runs at its own size, and the
+        // manifest's shape is only the nominal tile.
+        bool dynamic = dims[2] <= 0 && dims[3] <= 0;
+        if (expected.DynamicSize && !dynamic)
+        {
+            throw new ModelAssetException(manifest.Name, $"the manifest says the input size is free but the graph fixes it: [{string.Join(",", dims)}]");
+        }
+
         var inputSize = new SizeI(dims[3] > 0 ? dims[3] : expected.Shape[3], dims[2] > 0 ? dims[2] : expected.Shape[2]);
         var outputNames = session.OutputNames.ToArray();
         var outputShapes = outputNames.Select(n => session.OutputMetadata[n].Dimensions.Select(d => (long)d).ToArray()).ToArray();
-
-        int classCount;
-        switch (manifest.Decoder.ToLowerInvariant())
-        {
-            case "yolox":
-            {
-                if (outputShapes.Length != 1 || outputShapes[0].Length != 3)
-                {
-                    throw new ModelAssetException(manifest.Name, $"a YOLOX model has one output [1, anchors, 5 + classes]; this one has {Describe(outputNames, outputShapes)}");
-                }
-
-                long anchors = manifest.Strides.Sum(s => (long)(inputSize.Width / s) * (inputSize.Height / s));
-                var shape = outputShapes[0];
-                if (shape[1] > 0 && shape[1] != anchors)
-                {
-                    throw new ModelAssetException(manifest.Name, $"output has {shape[1]} anchors; strides {string.Join("/", manifest.Strides)} at {inputSize} give {anchors}");
-                }
-
-                classCount = (int)shape[2] - 5;
-                shape[1] = anchors;
-                break;
-            }
-
-            case "ultraface":
-            {
-                if (!outputNames.Contains("scores") || !outputNames.Contains("boxes"))
-                {
-                    throw new ModelAssetException(manifest.Name, $"an UltraFace model has outputs 'scores' and 'boxes'; this one has {Describe(outputNames, outputShapes)}");
-                }
-
-                classCount = (int)outputShapes[Array.IndexOf(outputNames, "scores")][2];
-                break;
-            }
-
-            default:
-                throw new ModelAssetException(manifest.Name, $"unknown decoder kind '{manifest.Decoder}' (known: yolox, ultraface)");
-        }
-
+        var decoder = Decoders.For(manifest);
+        int classCount = decoder.CheckOutputs(manifest, outputNames, outputShapes, inputSize);
         if (classCount != manifest.ClassNames.Count)
         {
             throw new ModelAssetException(manifest.Name, $"the model outputs {classCount} classes but the manifest names {manifest.ClassNames.Count}");
         }
 
-        foreach (var shape in outputShapes)
+        if (!dynamic)
         {
-            if (shape[0] <= 0) shape[0] = 1;
-            if (shape.Any(d => d <= 0)) throw new ModelAssetException(manifest.Name, $"output shape [{string.Join(",", shape)}] has dynamic dimensions this decoder cannot size");
+            foreach (var shape in outputShapes)
+            {
+                if (shape.Length > 0 && shape[0] <= 0) shape[0] = 1;
+                if (shape.Length > 1 && manifest.Decoder.Equals("yolox", StringComparison.OrdinalIgnoreCase) && shape[1] <= 0)
+                {
+                    shape[1] = manifest.Strides.Sum(s => (long)(inputSize.Width / s) * (inputSize.Height / s));
+                }
+            }
         }
 
-        return new OnnxModelSession(manifest, session, inputSize, outputNames, outputShapes, classCount);
+        return new OnnxModelSession(manifest, session, decoder, inputSize, dynamic, outputNames, outputShapes, classCount);
     }
 
-    private static string Describe(string[] names, long[][] shapes) =>
-        string.Join(", ", names.Select((n, i) => $"{n} [{string.Join(",", shapes[i])}]"));
+    /// <summary>Rents a set of input/output buffers of the model's input size (created on first use, then reused).</summary>
+    public InferenceBuffers Rent() => Rent(InputSize);
 
-    /// <summary>Rents a set of input/output buffers (created on first use, then reused).</summary>
-    public InferenceBuffers Rent() => _pool.TryTake(out var b) ? b : new InferenceBuffers(this);
+    /// <summary>
+    /// Rents buffers for an input of the given size: only a fully convolutional model accepts sizes other than its
+    /// own. Buffers are pooled per size; a camera's plan uses a few sizes, so after the first frame nothing is allocated.
+    /// </summary>
+    public InferenceBuffers Rent(SizeI inputSize)
+    {
+        if (inputSize != InputSize && !IsDynamicSize)
+        {
+            throw new ArgumentException($"Model '{Manifest.Name}' takes {InputSize} inputs only (asked for {inputSize}).", nameof(inputSize));
+        }
 
-    public void Return(InferenceBuffers buffers) => _pool.Add(buffers);
+        _lastUsed[inputSize] = Interlocked.Increment(ref _clock);
+        return _pools.GetOrAdd(inputSize, static _ => []).TryTake(out var b) ? b : new InferenceBuffers(this, inputSize);
+    }
+
+    /// <summary>Most input sizes whose buffers are kept: a camera uses a few; frames of ever-changing sizes (a folder of photos) must not hoard memory.</summary>
+    public const int MaxPooledSizes = 24;
+
+    public void Return(InferenceBuffers buffers)
+    {
+        _pools.GetOrAdd(buffers.InputSize, static _ => []).Add(buffers);
+        if (_pools.Count <= MaxPooledSizes) return;
+        // Release the buffers of the sizes used longest ago.
+        foreach (var size in _lastUsed.OrderBy(kv => kv.Value).Take(_pools.Count - MaxPooledSizes).Select(kv => kv.Key).ToList())
+        {
+            if (size == buffers.InputSize || !_pools.TryRemove(size, out var stale)) continue;
+            _lastUsed.TryRemove(size, out _);
+            _dynamicShapes.TryRemove(size, out _);
+            while (stale.TryTake(out var b)) b.Dispose();
+        }
+    }
 
     /// <summary>Letterboxes (or stretches) a region of a BGR frame into the buffers' input tensor, per the model's convention.</summary>
     public LetterboxTransform Prepare(InferenceBuffers buffers, Mat bgr, RectI region) =>
@@ -214,9 +236,24 @@ public sealed class OnnxModelSession : IDisposable
     public void Run(InferenceBuffers buffers) =>
         _session.Run(_runOptions, _inputNames, buffers.InputValues, _outputNames, buffers.OutputValues);
 
+    /// <summary>Output shapes for one input size: declared by the graph, or for a fully convolutional model learned once by running it on that size.</summary>
+    private long[][] OutputShapesFor(SizeI size, OrtValue input)
+    {
+        if (!IsDynamicSize) return _outputShapes;
+        return _dynamicShapes.GetOrAdd(size, _ =>
+        {
+            using var outputs = _session.Run(_runOptions, _inputNames, [input], _outputNames);
+            return [.. outputs.Select(o => o.GetTensorTypeAndShape().Shape)];
+        });
+    }
+
     public void Dispose()
     {
-        while (_pool.TryTake(out var b)) b.Dispose();
+        foreach (var pool in _pools.Values)
+        {
+            while (pool.TryTake(out var b)) b.Dispose();
+        }
+
         _runOptions.Dispose();
         _session.Dispose();
     }
@@ -224,17 +261,20 @@ public sealed class OnnxModelSession : IDisposable
     /// <summary>Pre-allocated tensors for one inference at a time, plus a letterbox canvas and a candidate list.</summary>
     public sealed class InferenceBuffers : IDisposable
     {
-        internal InferenceBuffers(OnnxModelSession model)
+        private readonly long[][] _shapes;
+
+        internal InferenceBuffers(OnnxModelSession model, SizeI size)
         {
-            var size = model.InputSize;
+            InputSize = size;
             Input = GC.AllocateArray<float>(3 * size.Width * size.Height, pinned: true);
             Planar = new Letterbox.PlanarTarget(Input, size.Width, size.Height);
             InputValues = [OrtValue.CreateTensorValueFromMemory(Input, [1, 3, size.Height, size.Width])];
-            Outputs = new float[model._outputShapes.Length][];
-            var values = new OrtValue[model._outputShapes.Length];
+            _shapes = model.OutputShapesFor(size, InputValues[0]);
+            Outputs = new float[_shapes.Length][];
+            var values = new OrtValue[_shapes.Length];
             for (int i = 0; i < values.Length; i++)
             {
-                var shape = model._outputShapes[i];
+                var shape = _shapes[i];
                 Outputs[i] = new float[shape.Aggregate(1L, (a, d) => a * d)];
                 values[i] = OrtValue.CreateTensorValueFromMemory(Outputs[i], shape);
             }
@@ -243,6 +283,9 @@ public sealed class OnnxModelSession : IDisposable
             OutputNames = model._outputNames;
             Canvas = new Mat(size.Height, size.Width, MatType.CV_8UC3, Scalar.All(model.Manifest.Input.PadValue));
         }
+
+        /// <summary>The size of the input tensor these buffers hold.</summary>
+        public SizeI InputSize { get; }
 
         public float[] Input { get; }
         internal OrtValue[] InputValues { get; }
@@ -253,7 +296,12 @@ public sealed class OnnxModelSession : IDisposable
         internal Letterbox.PlanarTarget Planar { get; }
         internal List<Detection> Candidates { get; } = new(256);
 
-        public float[] Output(string name) => Outputs[Array.IndexOf(OutputNames, name)];
+        public float[] Output(string name) => Outputs[OutputIndex(name)];
+
+        public int OutputIndex(string name) => Array.IndexOf(OutputNames, name);
+
+        /// <summary>The concrete shape of output <paramref name="index"/> for this input size.</summary>
+        public IReadOnlyList<long> OutputShape(int index) => _shapes[index];
 
         public void Dispose()
         {

@@ -80,16 +80,53 @@ public sealed class TiledDetector : IObjectDetector
         }
     }
 
+    /// <summary>
+    /// The model input a tile is run at. A fixed-size model takes its own size (the tile is letterboxed into it);
+    /// a fully convolutional one takes the region resampled by the tile's scale, or by the scale that fits the
+    /// nominal input, or (full frame) at native resolution up to <see cref="DetectionOptions.MaxInputPixels"/>.
+    /// </summary>
+    public SizeI InputSizeFor(in Tile tile)
+    {
+        if (!_model.IsDynamicSize) return _model.InputSize;
+        var r = tile.Region;
+        float scale = tile.Scale > 0 ? tile.Scale
+            : tile.IsFullFrame ? _options.FullFrameScale
+            : MathF.Min((float)_model.InputSize.Width / r.Width, (float)_model.InputSize.Height / r.Height);
+        float pixels = r.Width * r.Height * scale * scale;
+        if (pixels > _options.MaxInputPixels) scale *= MathF.Sqrt(_options.MaxInputPixels / pixels);
+        // Sizes are rounded up to a multiple of 32 (the region is padded, not stretched), so frames of nearly the same
+        // size share pooled buffers, and the deepest stride divides the input.
+        static int Align(float v) => Math.Max(32, ((int)MathF.Ceiling(v) + 31) / 32 * 32);
+        return new SizeI(Align(r.Width * scale), Align(r.Height * scale));
+    }
+
+    /// <summary>
+    /// Runs a plan made by the caller (such as perspective scale bands) and returns each tile's candidates after the
+    /// per-run suppression, unmerged. Boxes cut by an inner tile edge are left out when <paramref name="dropCut"/>:
+    /// a plan whose tiles overlap by a whole object sees every object whole in some tile.
+    /// </summary>
+    public List<Detection> DetectCandidates(Mat bgr, TilePlan plan, bool dropCut = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bgr);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (bgr.Type() != MatType.CV_8UC3) throw new ArgumentException($"Expected a BGR 8-bit image, got {bgr.Type()}.", nameof(bgr));
+        var size = new SizeI(bgr.Width, bgr.Height);
+        var sink = new List<TileDetection>(256);
+        Parallel.For(0, plan.Tiles.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Math.Min(_options.TileParallelism, plan.Tiles.Count)), CancellationToken = cancellationToken },
+            i => RunTile(bgr, plan.Tiles[i], size, sink));
+        return [.. sink.Where(t => !dropCut || !t.IsCut).Select(t => t.Detection)];
+    }
+
     private void RunTile(Mat bgr, Tile tile, SizeI frame, List<TileDetection> sink)
     {
-        var buffers = _model.Rent();
+        var buffers = _model.Rent(InputSizeFor(tile));
         try
         {
             var transform = _model.Prepare(buffers, bgr, tile.Region);
             _model.Run(buffers);
             var found = buffers.Candidates;
             found.Clear();
-            _decoder.Decode(_model, buffers, transform, _minScore, _options.MappedClassesOnly, found);
+            _decoder.Decode(_model, buffers, transform, new DecodeSettings(_minScore, _options.MappedClassesOnly, _options.MaxObjectInputPixels), found);
             DetectionMerger.SuppressInPlace(found, _options.TileNmsIoU);
             float tol = _options.Merge.EdgeTolerance;
             lock (sink)

@@ -16,10 +16,22 @@ public sealed record ModelManifest
     public string? Licence { get; init; }
     public string? Description { get; init; }
 
-    /// <summary><c>yolox</c> or <c>ultraface</c>.</summary>
+    /// <summary>
+    /// Where the weights come from and what they were trained on, when an installer must know before choosing them
+    /// (printed by <c>cvtools models fetch</c> and <c>list</c>).
+    /// </summary>
+    public string? Provenance { get; init; }
+
+    /// <summary>The output layout: <c>yolox</c>, <c>ultraface</c>, <c>lffd</c>, <c>ultralytics-v5</c>, <c>ultralytics-v8</c> or <c>ultralytics-v11</c> (see <c>Decoders</c>).</summary>
     public required string Decoder { get; init; }
     public required ModelInput Input { get; init; }
     public IReadOnlyList<int> Strides { get; init; } = [8, 16, 32];
+
+    /// <summary>LFFD: the receptive-field centre of cell 0 of each branch, in input pixels.</summary>
+    public IReadOnlyList<float> ReceptiveFieldStarts { get; init; } = [];
+
+    /// <summary>LFFD: the box regression scale of each branch (its smallest object, in input pixels).</summary>
+    public IReadOnlyList<float> BoxScales { get; init; } = [];
     public required IReadOnlyList<string> ClassNames { get; init; }
 
     /// <summary>Model class name → product class (<see cref="ObjectClass"/> name); unmapped classes are <see cref="ObjectClass.Other"/>.</summary>
@@ -44,8 +56,11 @@ public sealed record ModelInput
 {
     public required string Name { get; init; }
 
-    /// <summary>NCHW, e.g. [1, 3, 416, 416].</summary>
+    /// <summary>NCHW, e.g. [1, 3, 416, 416]; for a model with <see cref="DynamicSize"/>, the nominal tile size.</summary>
     public required IReadOnlyList<int> Shape { get; init; }
+
+    /// <summary>The graph takes any height and width (fully convolutional): regions run at their own scale, no letterbox to a fixed size.</summary>
+    public bool DynamicSize { get; init; }
 
     /// <summary><c>bgr</c> or <c>rgb</c>.</summary>
     public string ColorOrder { get; init; } = "bgr";

@@ -21,7 +21,7 @@ internal static class EvalCommand
         var input = new Option<string>("--input") { Description = "Video file, image folder, MOT sequence folder, or one image.", Required = true };
         var gt = new Option<string?>("--gt") { Description = "Ground truth: MOT txt, YOLO txt (or folder of them), COCO json, or corner CSV (x1,y1,x2,y2). Default: the sequence folder's gt." };
         var gtFormat = new Option<string?>("--gt-format") { Description = "mot | yolo | coco | voc | csv (default: from the file; a folder of .xml files or with Annotations/ is voc)." };
-        var compare = new Option<string?>("--compare") { Description = "Comma-separated configurations to compare, each 'tiling' or 'model@tiling', e.g. full,tiled or person_yolox_192@tiled." };
+        var compare = new Option<string?>("--compare") { Description = "Comma-separated configurations to compare, each 'tiling', 'model@tiling' or 'audience' (the audience pipeline; +face, +person, +empty add evidence), e.g. full,tiled or lffd_head@full,audience,audience+empty." };
         var json = new Option<string?>("--json") { Description = "Write the results as JSON to this file." };
         var objectClass = new Option<string>("--class") { Description = "person | head | face | phone.", DefaultValueFactory = _ => "person" };
         var match = new Option<string>("--match") { Description = "iou (IoU >= --iou) | center (label centre inside the detection: for part labels such as faces).", DefaultValueFactory = _ => "iou" };
@@ -30,19 +30,23 @@ internal static class EvalCommand
         var step = new Option<int>("--step") { Description = "Evaluate every Nth frame.", DefaultValueFactory = _ => 1 };
         var debugOut = new Option<string?>("--debug-out") { Description = "Folder to write annotated frames to (labels magenta, detections green)." };
         var ignore = new Option<string[]>("--ignore-region") { Description = "x,y,w,h of a region whose unlabelled detections count neither way (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var list = new Option<string?>("--list") { Description = "Evaluate only the images this file names: one name a line, or a CSV 'filename,group' (such as a data set's rooms.csv) with --room." };
+        var room = new Option<string?>("--room") { Description = "With a CSV --list: only the frames of this group (room), e.g. 1-403. Keep a room you never tune on." };
         var args = new DetectorArguments();
+        var audience = new AudienceArguments();
         var command = new Command("eval", """
             Evaluate a detector configuration on labelled footage. Prints and writes (--json) precision, recall, f1,
             count_mae (mean absolute error of the per-frame count), frames, ms_per_frame, tp, fp, fn. With --compare,
             one such object per configuration under its name. MOT boxes with flag 0 are ignore regions; MOT frame
             n+1 is video frame n.
-            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut };
+            """) { input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room };
         args.AddTo(command);
+        audience.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
-                return Run(parse, args, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut);
+                return Run(parse, args, audience, input, gt, gtFormat, compare, json, objectClass, match, iou, frames, step, ignore, debugOut, list, room);
             }
             catch (Exception ex) when (ex is FormatException or ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or Vision.Models.ModelAssetException)
             {
@@ -53,9 +57,12 @@ internal static class EvalCommand
         return command;
     }
 
-    private static int Run(ParseResult parse, DetectorArguments args, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
-        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut)
+    private static int Run(ParseResult parse, DetectorArguments args, AudienceArguments audience, Option<string> input, Option<string?> gt, Option<string?> gtFormat, Option<string?> compare,
+        Option<string?> json, Option<string> objectClass, Option<string> match, Option<float> iou, Option<int> frames, Option<int> step, Option<string[]> ignore, Option<string?> debugOut,
+        Option<string?> list, Option<string?> room)
     {
+        if (parse.GetValue(room) is not null && parse.GetValue(list) is null) throw new ArgumentException("--room needs --list (a CSV of filename,room such as rooms.csv).");
+        var only = parse.GetValue(list) is { } listPath ? FrameInputs.ReadList(listPath, parse.GetValue(room)) : null;
         var (source, sequenceGt) = FrameInputs.ResolveSequence(parse.GetValue(input)!);
         var gtPath = parse.GetValue(gt) ?? sequenceGt ?? throw new ArgumentException("--gt is required (the input has no gt/gt.txt).");
         var cls = ObjectClassNames.Parse(parse.GetValue(objectClass)!);
@@ -69,26 +76,28 @@ internal static class EvalCommand
 
         var configs = (parse.GetValue(compare) ?? parse.GetValue(args.Tiling)!)
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(c => c.Contains('@', StringComparison.Ordinal) ? (Name: c, Model: c.Split('@')[0], Tiling: c.Split('@')[1]) : (Name: c, Model: parse.GetValue(args.Model)!, Tiling: c))
+            .Select(c => EvalDetector.IsAudience(c) ? (Name: c, Model: "audience", Tiling: "bands")
+                : c.Contains('@', StringComparison.Ordinal) ? (Name: c, Model: c.Split('@')[0], Tiling: c.Split('@')[1])
+                : (Name: c, Model: parse.GetValue(args.Model)!, Tiling: c))
             .ToList();
 
         var results = new List<(EvaluationResult Result, string Model, string Tiling, double Tiles)>();
         foreach (var config in configs)
         {
-            var options = args.Build(parse, config.Tiling, config.Model);
-            using var detector = DetectorFactory.Create(options);
+            var options = EvalDetector.IsAudience(config.Name) ? new DetectionOptions() : args.Build(parse, config.Tiling, config.Model);
+            using var detector = EvalDetector.Create(config.Name, options, parse, audience);
             var evaluator = new DetectionEvaluator(cls, criterion, parse.GetValue(iou), ignoreRegions);
             var truthCache = new GroundTruthCache(gtPath, parse.GetValue(gtFormat), cls);
             double totalMs = 0;
             long tiles = 0;
             // Warm-up so the first frame's one-off costs (graph optimisation, page faults) do not skew ms per frame.
-            foreach (var (_, _, _, image) in FrameInputs.Read(source, 1)) detector.Detect(image);
-            foreach (var (_, key, _, image) in FrameInputs.Read(source, parse.GetValue(frames), Math.Max(1, parse.GetValue(step))))
+            foreach (var (_, _, _, image) in FrameInputs.Read(source, 1, 1, only)) detector.Detect(image);
+            foreach (var (_, key, _, image) in FrameInputs.Read(source, parse.GetValue(frames), Math.Max(1, parse.GetValue(step)), only))
             {
                 var sw = Stopwatch.StartNew();
                 var found = detector.Detect(image);
                 totalMs += sw.Elapsed.TotalMilliseconds;
-                tiles += detector.PlanFor(new SizeI(image.Width, image.Height)).TileCount;
+                tiles += detector.LastTiles;
                 var truth = truthCache.For(key, new SizeI(image.Width, image.Height));
                 var outcome = evaluator.AddFrame(found, truth);
                 if (parse.GetValue(debugOut) is { } dir)

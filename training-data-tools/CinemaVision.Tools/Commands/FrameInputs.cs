@@ -27,7 +27,7 @@ internal static class FrameInputs
     /// Yields (index, key, image). For a video or image sequence the key is the MOT frame number (index + 1); for a
     /// folder of images it is the file name. The Mat is disposed after the caller moves on.
     /// </summary>
-    public static IEnumerable<(int Index, string Key, string Name, Mat Image)> Read(string source, int maxFrames = int.MaxValue, int step = 1)
+    public static IEnumerable<(int Index, string Key, string Name, Mat Image)> Read(string source, int maxFrames = int.MaxValue, int step = 1, IReadOnlySet<string>? only = null)
     {
         if (File.Exists(source) && IsImage(source))
         {
@@ -39,7 +39,8 @@ internal static class FrameInputs
 
         if (Directory.Exists(source))
         {
-            var files = Directory.GetFiles(source).Where(IsImage).OrderBy(f => f, StringComparer.Ordinal).ToList();
+            var files = Directory.GetFiles(source).Where(IsImage).Where(f => only is null || only.Contains(Path.GetFileName(f))).OrderBy(f => f, StringComparer.Ordinal).ToList();
+            if (only is not null && files.Count == 0) throw new InvalidDataException($"None of the {only.Count} images named in the frame list is in {source}.");
             bool sequence = Path.GetFileName(source) == "img1";
             for (int i = 0, n = 0; i < files.Count && n < maxFrames; i += step, n++)
             {
@@ -62,5 +63,43 @@ internal static class FrameInputs
             n++;
             yield return (i, (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), $"frame {i}", frame);
         }
+    }
+
+    /// <summary>
+    /// The image names a frame list selects: a text file of names (one a line, '#' comments), or a CSV whose first
+    /// column is the name and whose second is a group such as a room (<c>filename,room</c>, header optional), of which
+    /// <paramref name="group"/> keeps one. This is how an evaluation keeps a held-out room apart from the tuning room.
+    /// </summary>
+    public static IReadOnlySet<string> ReadList(string path, string? group)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Frame list {path} does not exist.", path);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var groups = new HashSet<string>(StringComparer.Ordinal);
+        int lineNo = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            lineNo++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var fields = line.Split(',', StringSplitOptions.TrimEntries);
+            if (lineNo == 1 && fields.Length > 1 && !IsImage(fields[0])) continue; // header
+            if (group is not null)
+            {
+                if (fields.Length < 2) throw new FormatException($"Frame list {path} line {lineNo}: --room needs 'name,group' lines (this line has no group).");
+                groups.Add(fields[1]);
+                if (!string.Equals(fields[1], group, StringComparison.Ordinal)) continue;
+            }
+
+            names.Add(Path.GetFileName(fields[0]));
+        }
+
+        if (names.Count == 0)
+        {
+            throw new InvalidDataException(group is null
+                ? $"Frame list {path} names no frames."
+                : $"Frame list {path} has no frames of '{group}' (it has: {string.Join(", ", groups.Order(StringComparer.Ordinal))}).");
+        }
+
+        return names;
     }
 }

@@ -29,8 +29,8 @@ internal static class ModelsCommand
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
             var fetcher = AssetFetcher.CreateDefault(http, parse.GetValue(mirror));
             var filter = parse.GetValue(only);
-            var items = catalog.Models.Select(m => (m.Name, m.File, m.Sha256, m.Url))
-                .Concat(parse.GetValue(noData) ? [] : catalog.Data.Select(d => (Name: d.File, d.File, d.Sha256, d.Url)))
+            var items = catalog.Models.Select(m => (m.Name, m.File, m.Sha256, m.Url, m.Provenance))
+                .Concat(parse.GetValue(noData) ? [] : catalog.Data.Select(d => (Name: d.File, d.File, d.Sha256, d.Url, Provenance: (string?)null)))
                 .Where(i => filter is null || string.Equals(i.Name, filter, StringComparison.OrdinalIgnoreCase) || string.Equals(i.File, filter, StringComparison.OrdinalIgnoreCase))
                 .ToList();
             if (items.Count == 0)
@@ -40,12 +40,14 @@ internal static class ModelsCommand
             }
 
             int failed = 0;
-            foreach (var (name, file, sha, url) in items)
+            foreach (var (name, file, sha, url, provenance) in items)
             {
                 try
                 {
                     var r = await fetcher.FetchAsync(name, file, sha, url, ct).ConfigureAwait(false);
                     Console.WriteLine(r.AlreadyCached ? $"ok       {file} (cached, sha256 verified)" : $"fetched  {file} from {r.Source} (sha256 verified)");
+                    // An installer chooses a model knowingly: where its weights come from is said every time they are fetched.
+                    if (provenance is not null) Console.WriteLine($"         provenance of {name}: {provenance}");
                 }
                 catch (ModelAssetException ex)
                 {
@@ -68,7 +70,9 @@ internal static class ModelsCommand
             foreach (var m in ModelCatalog.Default.Models)
             {
                 var cached = AssetLocator.TryResolve(m.File) is null ? "not fetched" : "available";
-                Console.WriteLine($"{m.Name,-22} {m.Decoder,-9} input {m.Input.Name} [{string.Join(",", m.Input.Shape)}] {m.Input.ColorOrder} {m.Input.Resize,-9} {m.ClassNames.Count,3} classes  {m.Licence,-10} {cached}");
+                var shape = m.Input.DynamicSize ? $"[1,3,any,any] (nominal {m.Input.Width}x{m.Input.Height})" : $"[{string.Join(",", m.Input.Shape)}]";
+                Console.WriteLine($"{m.Name,-22} {m.Decoder,-9} input {m.Input.Name} {shape} {m.Input.ColorOrder} {m.Input.Resize,-9} {m.ClassNames.Count,3} classes  {m.Licence,-10} {cached}");
+                if (m.Provenance is not null) Console.WriteLine($"{"",-22} provenance: {m.Provenance}");
             }
 
             return 0;

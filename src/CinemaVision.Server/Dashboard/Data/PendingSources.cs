@@ -1,6 +1,6 @@
 namespace CinemaVision.Server.Dashboard.Data;
 
-/// <summary>Which reference image of a camera: the newest frame it sent, or the empty hall it was calibrated on.</summary>
+/// <summary>What the reference image is for: showing the hall with its seats, or drawing the seat map on it.</summary>
 public enum ReferenceMode
 {
     Latest = 0,
@@ -8,9 +8,8 @@ public enum ReferenceMode
 }
 
 /// <summary>
-/// Where the dashboard finds a camera's reference image (no live video is ever shown: privacy). The reference
-/// frames are collected from the agents by the audience work; until that is part of this service the dashboard draws
-/// the seat map and zones over a plain canvas of the reference frame's size and says so.
+/// Where the dashboard finds a camera's reference image (no live video is ever shown: privacy). Without one the
+/// dashboard draws the seat map and zones over a plain canvas of the reference frame's size and says so.
 /// </summary>
 public interface IReferenceFrameSource
 {
@@ -25,17 +24,4 @@ public sealed record MeasuredAccuracy(string AuditoriumId, int SpotCounts, doubl
 public interface IMeasuredAccuracySource
 {
     Task<IReadOnlyList<MeasuredAccuracy>?> ForSiteAsync(string siteId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
-}
-
-/// <summary>Used while this service holds no reference images: the dashboard shows its "no reference image yet" state.</summary>
-public sealed class NoReferenceFrames : IReferenceFrameSource
-{
-    public Task<string?> ImageUrlAsync(string siteId, string auditoriumId, string cameraId, ReferenceMode mode, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
-}
-
-/// <summary>Used while this service records no spot counts: reports say accuracy has not been measured here.</summary>
-public sealed class NoMeasuredAccuracy : IMeasuredAccuracySource
-{
-    public Task<IReadOnlyList<MeasuredAccuracy>?> ForSiteAsync(string siteId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<MeasuredAccuracy>?>(null);
 }
