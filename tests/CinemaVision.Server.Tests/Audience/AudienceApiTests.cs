@@ -22,15 +22,8 @@ public sealed class AudienceApiTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    /// <summary>A complete JPEG as far as any reader checks it: start-of-image, a segment, end-of-image.</summary>
-    private static byte[] Jpeg(int size = 600)
-    {
-        var data = new byte[size];
-        new Random(7).NextBytes(data);
-        data[0] = 0xFF; data[1] = 0xD8; data[2] = 0xFF; data[3] = 0xE0;
-        data[^2] = 0xFF; data[^1] = 0xD9;
-        return data;
-    }
+    /// <summary>A complete JPEG as the service checks it (start-of-image, frame header with its size, end-of-image); sizes differ in their bytes.</summary>
+    private static byte[] Jpeg(int size = 600) => TestImages.Jpeg(size, size / 2);
 
     private static ByteArrayContent JpegContent(byte[] data)
     {
