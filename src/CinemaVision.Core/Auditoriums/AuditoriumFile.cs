@@ -34,7 +34,7 @@ public sealed class AuditoriumConfigException(IReadOnlyList<ConfigProblem> probl
 /// </summary>
 public static class AuditoriumFile
 {
-    public const string ZoneKinds = "seating, aisle, exit, stage, screen, staff-only";
+    public const string ZoneKinds = "seating, aisle, exit, stage, screen, staff-only, mask";
 
     private static readonly JsonSerializerOptions WriteOptions = new() { WriteIndented = true };
 
@@ -147,6 +147,7 @@ public static class AuditoriumFile
             case "stage": kind = ZoneKind.Stage; return true;
             case "screen": kind = ZoneKind.Screen; return true;
             case "staff-only" or "staffonly" or "staff_only": kind = ZoneKind.StaffOnly; return true;
+            case "mask": kind = ZoneKind.Mask; return true;
             default: kind = default; return false;
         }
     }

@@ -84,6 +84,9 @@ public enum ZoneKind
     Stage = 3,
     Screen = 4,
     StaffOnly = 5,
+
+    /// <summary>Never analysed: detections inside are ignored (a mirror, a foyer window, a reflective wall).</summary>
+    Mask = 6,
 }
 
 /// <summary>What a mask hides (all are ignored everywhere; the kind says why, for the installer).</summary>

@@ -1,18 +1,19 @@
-using System.Net;
 using System.Security.Claims;
+using CinemaVision.Server.Components.Account;
 using CinemaVision.Server.Http;
 using CinemaVision.Server.Operations;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CinemaVision.Server.Auth;
 
-/// <summary>Cookie sign-in for people: a plain HTML form at /login (the dashboard may replace the page later) and /logout.</summary>
+/// <summary>Cookie sign-in for people: the sign-in page at /login (a statically rendered dashboard component posting a plain form) and /logout.</summary>
 public static class AuthEndpoints
 {
     public static IEndpointRouteBuilder MapCinemaVisionAuth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/login", (string? returnUrl, bool? failed) => Results.Content(LoginPage(SafeReturnUrl(returnUrl), failed == true, null), "text/html; charset=utf-8"))
+        app.MapGet("/login", (string? returnUrl, bool? failed) => LoginPage(SafeReturnUrl(returnUrl), failed == true, null))
             .AllowAnonymous().ExcludeFromDescription();
 
         app.MapPost("/login", SignInAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
@@ -25,23 +26,13 @@ public static class AuthEndpoints
 
         // People and their roles: created by an admin; each change is in the audit log.
         var users = app.MapGroup("/api/v1/admin/users").WithTags("Admin").RequireAuthorization(Policies.Admin);
-        users.MapPost("/", (CreateUserRequest request, UserStore store, AuditLog audit, ClaimsPrincipal user) =>
+        users.MapPost("/", (CreateUserRequest request, AccountService accounts, ClaimsPrincipal user) =>
         {
-            var errors = new Dictionary<string, string[]>();
-            if (InputRules.IdProblem(request.UserName, MaxUserNameLength) is { } nameProblem) errors["userName"] = [nameProblem];
-            if (request.Password is not { Length: >= 12 and <= MaxPasswordLength }) errors["password"] = [$"at least 12 and at most {MaxPasswordLength} characters."];
-            if (!Roles.All.Contains(request.Role)) errors["role"] = [$"one of {string.Join(", ", Roles.All)}."];
-            if (errors.Count > 0) return Results.ValidationProblem(errors);
-            try
-            {
-                var created = store.Create(request.UserName, request.Password!, request.Role);
-                audit.Write(user.Identity?.Name ?? "?", "user.create", created.UserName, created.Role);
-                return Results.Created($"/api/v1/admin/users/{Uri.EscapeDataString(created.UserName)}", created);
-            }
-            catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode == 19)
-            {
-                return Results.Problem(statusCode: 409, title: "User exists", detail: $"userName: '{request.UserName}' is taken.");
-            }
+            var (created, errors) = accounts.Create(user.Identity?.Name ?? "?", request.UserName, request.Password, request.Role);
+            if (created is not null) return Results.Created($"/api/v1/admin/users/{created.UserName}", created);
+            return errors.TryGetValue("userName", out var taken) && taken[0].EndsWith("is taken.", StringComparison.Ordinal)
+                ? Results.Problem(statusCode: 409, title: "User exists", detail: $"userName: {taken[0]}")
+                : Results.ValidationProblem(errors);
         });
 
         app.MapGet("/api/v1/me", (ClaimsPrincipal user) => Results.Ok(new { name = user.Identity?.Name, role = user.FindFirstValue(ClaimTypes.Role) }))
@@ -95,7 +86,7 @@ public static class AuthEndpoints
             AuthLog.SignInThrottled(logger, userName, address, seconds);
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return http.Request.Headers.Accept.ToString().Contains("html", StringComparison.OrdinalIgnoreCase)
-                ? Results.Content(LoginPage(returnUrl, false, seconds), "text/html; charset=utf-8", statusCode: StatusCodes.Status429TooManyRequests)
+                ? LoginPage(returnUrl, false, seconds)
                 : Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many sign-in attempts", detail: $"Too many wrong passwords; try again in {seconds} s.");
         }
 
@@ -110,10 +101,7 @@ public static class AuthEndpoints
 
         throttle.Succeeded(userName);
         metrics.SignIn("ok");
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.Name, user.UserName), new Claim(ClaimTypes.Role, user.Role)],
-            CookieAuthenticationDefaults.AuthenticationScheme);
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+        await UserSessions.SignInAsync(http, user, DateTimeOffset.UtcNow);
         audit.Write(user.UserName, "sign-in", user.UserName, address);
         return Results.LocalRedirect(returnUrl);
     }
@@ -128,19 +116,12 @@ public static class AuthEndpoints
             ? url
             : "/";
 
-    private static string LoginPage(string returnUrl, bool failed, int? throttledSeconds) => $$"""
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>CinemaVision sign in</title>
-        <style>body{font-family:sans-serif;max-width:22rem;margin:5rem auto}label,input,button{display:block;width:100%;margin:.4rem 0}.err{color:#b00}</style></head>
-        <body><h1>CinemaVision</h1>
-        {{(failed ? "<p class=\"err\">User name or password is not right.</p>" : string.Empty)}}
-        {{(throttledSeconds is { } t ? $"<p class=\"err\">Too many wrong passwords: try again in {t} s.</p>" : string.Empty)}}
-        <form method="post" action="/login">
-        <input type="hidden" name="returnUrl" value="{{WebUtility.HtmlEncode(returnUrl)}}">
-        <label>User name<input name="username" autocomplete="username" required></label>
-        <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
-        <button type="submit">Sign in</button></form></body></html>
-        """;
+    /// <summary>The dashboard's sign-in page (a static component), 429 while the name or address is throttled.</summary>
+    private static RazorComponentResult<LoginPage> LoginPage(string returnUrl, bool failed, int? throttledSeconds) =>
+        new(new { ReturnUrl = returnUrl, Failed = failed, ThrottledSeconds = throttledSeconds })
+        {
+            StatusCode = throttledSeconds is null ? StatusCodes.Status200OK : StatusCodes.Status429TooManyRequests,
+        };
 }
 
 public sealed record CreateUserRequest(string UserName, string? Password, string Role);

@@ -30,4 +30,9 @@ public static class Policies
 
     /// <summary>The data team (and admins): collected frames, model versions.</summary>
     public const string DataTeam = "DataTeamOnly";
+    /// <summary>Managers (and admins): reports, the schedule and ticket imports.</summary>
+    public const string Managers = "Managers";
+
+    /// <summary>Security staff, data teams (and admins): cameras and agents.</summary>
+    public const string Operations = "Operations";
 }

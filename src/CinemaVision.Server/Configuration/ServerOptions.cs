@@ -10,6 +10,12 @@ public sealed class ServerOptions
     /// <summary>Folder for the embedded databases; CINEMAVISION_DATA_DIR overrides it.</summary>
     public string DataDirectory { get; set; } = "data";
 
+    /// <summary>
+    /// IANA time zone of sites no administrator has configured (schedules without an offset, reports and the dashboard
+    /// are in the site's zone); empty uses the server's own zone.
+    /// </summary>
+    public string DefaultTimeZone { get; set; } = "";
+
     public IngestOptions Ingest { get; set; } = new();
 
     public TimeSeriesOptions TimeSeries { get; set; } = new();
@@ -176,6 +182,11 @@ public sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             errors.Add($"{p}:DataDirectory must name a folder.");
+        }
+
+        if (options.DefaultTimeZone is { Length: > 0 } zone && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+        {
+            errors.Add($"{p}:DefaultTimeZone '{zone}' is not a known time zone (use an IANA id such as Asia/Shanghai).");
         }
 
         var ingest = options.Ingest;

@@ -52,10 +52,13 @@ public static class EvidenceEndpoints
             };
         }).RequireAuthorization(Policies.Agent).DisableAntiforgery();
 
-        // Only signed-in security staff and admins see evidence.
-        group.MapGet("/{id}", (string id, EvidenceStore store) =>
-            store.TryOpen(id) is { } file ? Results.File(file.Path, file.ContentType) : Results.Problem(statusCode: 404, title: "No such evidence", detail: $"Evidence '{id}' does not exist or has passed its retention time."))
-            .RequireAuthorization(Policies.Security);
+        // Only signed-in security staff and admins see evidence, and every look is in the audit log (privacy).
+        group.MapGet("/{id}", (string id, EvidenceStore store, AuditLog audit, System.Security.Claims.ClaimsPrincipal user) =>
+        {
+            if (store.TryOpen(id) is not { } file) return Results.Problem(statusCode: 404, title: "No such evidence", detail: $"Evidence '{id}' does not exist or has passed its retention time.");
+            audit.Write(user.Identity?.Name ?? "?", "evidence.view", id, file.SiteId);
+            return Results.File(file.Path, file.ContentType);
+        }).RequireAuthorization(Policies.Security);
 
         group.MapDelete("/{id}", (string id, EvidenceStore store, AuditLog audit, System.Security.Claims.ClaimsPrincipal user) =>
         {

@@ -1,10 +1,11 @@
-using CinemaVision.Server.Audience;
 using System.Threading.RateLimiting;
 using CinemaVision.Server.Alerting;
+using CinemaVision.Server.Audience;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Collection;
 using CinemaVision.Server.Configuration;
 using CinemaVision.Server.Http;
+using CinemaVision.Server.Dashboard;
 using CinemaVision.Server.Ingest;
 using CinemaVision.Server.Models;
 using CinemaVision.Server.Operations;
@@ -24,6 +25,8 @@ public static class ServerExtensions
 {
     public static WebApplicationBuilder AddCinemaVisionServer(this WebApplicationBuilder builder)
     {
+        // Serves the component library's files from the build output too (scripts/run), not only from a publish.
+        builder.WebHost.UseStaticWebAssets();
         var services = builder.Services;
         services.AddOptions<ServerOptions>()
             .Bind(builder.Configuration.GetSection(ServerOptions.Section))
@@ -50,6 +53,7 @@ public static class ServerExtensions
         services.AddFrameCollection(builder.Configuration);
         services.AddModelVersions(builder.Configuration);
         services.AddAudience();
+        services.AddDashboard();
         return builder;
     }
 
@@ -67,11 +71,15 @@ public static class ServerExtensions
         services.AddSingleton<IStateSchema, UserSchema>();
         services.AddSingleton<IStateSchema, ShowingSchema>();
         services.AddSingleton<IStateSchema, AuditoriumConfigSchema>();
+        services.AddSingleton<IStateSchema, SiteSchema>();
         services.AddSingleton<ShowingStore>();
+        services.AddSingleton<ShowingAnalysis>();
+        services.AddSingleton<SiteStore>();
         services.AddSingleton<AuditoriumConfigStore>();
         services.AddSingleton<AgentKeyStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccountService>();
 
         // Registered first so the tables exist before any other hosted service runs.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StateInitializer>());
@@ -163,6 +171,8 @@ public static class ServerExtensions
             {
                 o.LoginPath = "/login";
                 o.LogoutPath = "/logout";
+                o.AccessDeniedPath = "/denied";
+                o.ReturnUrlParameter = "returnUrl";
                 o.Cookie.Name = "cinemavision.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
@@ -175,6 +185,7 @@ public static class ServerExtensions
                 // APIs answer 401/403; only pages redirect to the sign-in form.
                 o.Events.OnRedirectToLogin = c => ApiAwareRedirect(c, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = c => ApiAwareRedirect(c, StatusCodes.Status403Forbidden);
+                o.Events.OnValidatePrincipal = UserSessions.ValidateCookieAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(Policies.ApiKeyScheme, null);
 
@@ -184,7 +195,9 @@ public static class ServerExtensions
             .AddPolicy(Policies.Admin, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin))
             .AddPolicy(Policies.Security, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security))
             .AddPolicy(Policies.Viewer, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.Manager, Roles.DataTeam))
-            .AddPolicy(Policies.DataTeam, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.DataTeam));
+            .AddPolicy(Policies.DataTeam, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.DataTeam))
+            .AddPolicy(Policies.Managers, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Manager))
+            .AddPolicy(Policies.Operations, p => p.AddAuthenticationSchemes(CookieAuthenticationDefaults.AuthenticationScheme).RequireRole(Roles.Admin, Roles.Security, Roles.DataTeam));
         return services;
     }
 
@@ -231,8 +244,10 @@ public static class ServerExtensions
             app.UseWhen(http => !http.Request.IsHttps && HttpMethods.IsGet(http.Request.Method) && !http.Request.Path.StartsWithSegments("/api") && http.Request.Path != "/healthz" && http.Request.Path != "/metrics" && HasHttpsEndpoint(http), b => b.UseHttpsRedirection());
         }
 
+        app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
         app.UseRateLimiter();
         app.UseRouteValueCheck();
 
@@ -244,7 +259,9 @@ public static class ServerExtensions
         app.MapSiteEndpoints();
         app.MapFrameCollectionEndpoints();
         app.MapModelEndpoints();
+        app.MapAccountEndpoints();
         app.MapAudienceEndpoints();
+        app.MapDashboard();
         return app;
     }
 

@@ -35,7 +35,7 @@ public sealed record ImportProblem(int Line, string Column, string Message)
 }
 
 /// <summary>The screening schedule and sold seats, per site.</summary>
-public sealed class ShowingStore(StateDatabase db)
+public sealed partial class ShowingStore(StateDatabase db)
 {
     private static readonly string[] Columns = ["auditorium", "film", "start", "end", "feature_start"];
 
@@ -73,8 +73,12 @@ public sealed class ShowingStore(StateDatabase db)
         }
     }
 
-    /// <summary>Parses a schedule (CSV with a header, or a JSON array); every problem is reported with its line and column, and nothing is stored unless all rows are valid.</summary>
-    public static (List<Showing> Showings, List<ImportProblem> Problems) ParseSchedule(string text, bool json)
+    /// <summary>
+    /// Parses a schedule (CSV with a header, or a JSON array); every problem is reported with its line and column, and
+    /// nothing is stored unless all rows are valid. Times without an offset are in <paramref name="siteZone"/> (the
+    /// cinema's local time; UTC when not given).
+    /// </summary>
+    public static (List<Showing> Showings, List<ImportProblem> Problems) ParseSchedule(string text, bool json, TimeZoneInfo? siteZone = null)
     {
         var rows = new List<(int Line, Dictionary<string, string?> Cells)>();
         var problems = new List<ImportProblem>();
@@ -123,7 +127,23 @@ public sealed class ShowingStore(StateDatabase db)
             {
                 var v = Get(c);
                 if (v is null) { problems.Add(new ImportProblem(line, c, "required")); return null; }
-                if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)) return t;
+                if (DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t))
+                {
+                    // An offset in the text wins; a local time is the site's wall-clock time.
+                    if (siteZone is not null && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var local) && local.Kind == DateTimeKind.Unspecified)
+                    {
+                        if (siteZone.IsInvalidTime(local))
+                        {
+                            problems.Add(new ImportProblem(line, c, $"'{v}' does not exist in {siteZone.Id} (the clocks skip it)"));
+                            return null;
+                        }
+
+                        return new DateTimeOffset(local, siteZone.GetUtcOffset(local));
+                    }
+
+                    return t;
+                }
+
                 problems.Add(new ImportProblem(line, c, $"'{v}' is not a date and time (ISO 8601, e.g. 2026-11-24T19:30:00+01:00)"));
                 return null;
             }
@@ -143,6 +163,57 @@ public sealed class ShowingStore(StateDatabase db)
 
         return (showings, problems);
     }
+
+    /// <summary>
+    /// Parses the seats sold for a showing: a JSON array of seat ids, or one id per line (commas and semicolons also
+    /// separate; a "seat" header is skipped). Every bad id is reported with its line; nothing is stored unless all are valid.
+    /// </summary>
+    public static (List<string> Seats, List<ImportProblem> Problems) ParseTickets(string text, bool json)
+    {
+        var seats = new List<string>();
+        var problems = new List<ImportProblem>();
+        if (json)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                int i = 0;
+                foreach (var item in doc.RootElement.EnumerateArray())
+                {
+                    i++;
+                    if (item.ValueKind == JsonValueKind.String) Add(item.GetString()!, i, "$[" + (i - 1).ToString(CultureInfo.InvariantCulture) + "]");
+                    else problems.Add(new ImportProblem(i, "$[" + (i - 1).ToString(CultureInfo.InvariantCulture) + "]", "must be a seat id string"));
+                }
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+            {
+                problems.Add(new ImportProblem(0, "$", $"expected a JSON array of seat ids: {ex.Message}"));
+            }
+
+            return (seats, problems);
+        }
+
+        var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+        for (int l = 0; l < lines.Length; l++)
+        {
+            foreach (var cell in lines[l].Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (l == 0 && cell.Equals("seat", StringComparison.OrdinalIgnoreCase)) continue;
+                Add(cell, l + 1, "seat");
+            }
+        }
+
+        return (seats, problems);
+
+        void Add(string seat, int line, string column)
+        {
+            if (SeatIdPattern().IsMatch(seat)) seats.Add(seat);
+            else problems.Add(new ImportProblem(line, column, $"'{seat}' is not a seat id like F12"));
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z]{1,3}[0-9]{1,4}$")]
+    private static partial System.Text.RegularExpressions.Regex SeatIdPattern();
 
     public void Upsert(string siteId, IReadOnlyList<Showing> showings)
     {

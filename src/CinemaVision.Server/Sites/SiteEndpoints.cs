@@ -19,6 +19,15 @@ public static class SiteEndpoints
 
     public static IEndpointRouteBuilder MapSiteEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/v1/sites", (SiteStore store) => Results.Ok(store.List())).WithTags("Sites").RequireAuthorization(Policies.Viewer);
+        app.MapPut("/api/v1/sites/{siteId}", (string siteId, SiteRequest body, SiteStore store, AuditLog audit, ClaimsPrincipal user) =>
+        {
+            var (site, errors) = store.Save(siteId, body.Name, body.TimeZone, user.Identity?.Name ?? "?");
+            if (site is null) return Results.ValidationProblem(errors, title: "Invalid site");
+            audit.Write(user.Identity?.Name ?? "?", "site.save", siteId, $"{site.Name}; {site.TimeZoneId}");
+            return Results.Ok(site);
+        }).WithTags("Sites").RequireAuthorization(Policies.Admin);
+
         var sites = app.MapGroup("/api/v1/sites/{siteId}").WithTags("Sites");
 
         sites.MapPut("/auditoriums/{auditoriumId}", async (string siteId, string auditoriumId, HttpRequest request, AuditoriumConfigStore store, ClaimsPrincipal user, CancellationToken ct) =>
@@ -43,11 +52,11 @@ public static class SiteEndpoints
         sites.MapGet("/auditoriums", (string siteId, AuditoriumConfigStore store) =>
             Results.Ok(store.ForSite(siteId).Select(c => new { c.AuditoriumId, c.Version, c.ETag, c.UpdatedAt, c.UpdatedBy }))).RequireAuthorization(Policies.Viewer);
 
-        sites.MapPost("/showings/import", async (string siteId, HttpRequest request, ShowingStore store, TimeProvider time, CancellationToken ct) =>
+        sites.MapPost("/showings/import", async (string siteId, HttpRequest request, ShowingStore store, SiteStore siteStore, TimeProvider time, CancellationToken ct) =>
         {
             if (await BodyText.ReadAsync(request, ShowingStore.MaxScheduleBytes, ct) is not { } text) return BodyText.TooLarge("Schedule", ShowingStore.MaxScheduleBytes);
             bool json = request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true;
-            var (showings, problems) = ShowingStore.ParseSchedule(text, json);
+            var (showings, problems) = ShowingStore.ParseSchedule(text, json, siteStore.Get(siteId).TimeZone);
             problems.AddRange(ShowingStore.CheckBounds(showings, time.GetUtcNow()));
             if (problems.Count > 0)
             {
@@ -63,37 +72,15 @@ public static class SiteEndpoints
         {
             if (store.Get(siteId, showingId) is null) return Results.Problem(statusCode: 404, title: "No such showing", detail: $"Showing '{showingId}' is not in the schedule of site '{siteId}'.");
             if (await BodyText.ReadAsync(request, MaxTicketBytes, ct) is not { } text) return BodyText.TooLarge("Ticket list", MaxTicketBytes);
-            List<string> seats;
-            try
+            var (seats, problems) = ShowingStore.ParseTickets(text, request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true);
+            if (problems.Count > 0)
             {
-                if (request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
-                {
-                    seats = [];
-                    var array = JsonNode.Parse(text) as JsonArray ?? throw new InvalidOperationException("the body is not a JSON array.");
-                    for (var i = 0; i < array.Count; i++)
-                    {
-                        if (array[i] is not JsonValue v || !v.TryGetValue<string>(out var seat))
-                        {
-                            return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"[{i}]: expected a seat id string (was {array[i]?.ToJsonString() ?? "null"}).");
-                        }
-
-                        seats.Add(seat);
-                    }
-                }
-                else
-                {
-                    seats = text.Split(['\n', ',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(s => !s.Equals("seat", StringComparison.OrdinalIgnoreCase)).ToList();
-                }
-            }
-            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
-            {
-                return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"expected a JSON array of seat ids or one seat id per line: {ex.Message}");
+                var list = problems.Select(p => p.ToString()).ToList();
+                return Results.Problem(statusCode: 400, title: "Invalid ticket list", detail: $"{problems.Count} problem(s); nothing was stored: " + string.Join("; ", list.Take(20)), extensions: new Dictionary<string, object?> { ["problems"] = list });
             }
 
             if (seats.Count > MaxTickets) return Results.Problem(statusCode: 413, title: "Ticket list too long", detail: $"at most {MaxTickets} seats per showing (was {seats.Count}).");
 
-            var bad = seats.Where(s => !System.Text.RegularExpressions.Regex.IsMatch(s, "^[A-Za-z]{1,3}[0-9]{1,4}$")).ToList();
-            if (bad.Count > 0) return Results.Problem(statusCode: 400, title: "Invalid seat ids", detail: "not seat ids like F12: " + string.Join(", ", bad.Take(20)));
             store.SetTickets(siteId, showingId, seats);
             return Results.Ok(new { showingId, ticketsSold = seats.Distinct(StringComparer.Ordinal).Count() });
         }).RequireAuthorization(Policies.Viewer);
@@ -101,7 +88,7 @@ public static class SiteEndpoints
         sites.MapGet("/showings", (string siteId, DateTimeOffset? from, DateTimeOffset? to, ShowingStore store, TimeProvider time) =>
             Results.Ok(store.Between(siteId, from ?? time.GetUtcNow().AddDays(-1), to ?? time.GetUtcNow().AddDays(7)))).RequireAuthorization(Policies.Viewer);
 
-        sites.MapGet("/showings/{showingId}/reconciliation", async (string siteId, string showingId, double? checkpointMinutes, ShowingStore store, ITimeSeriesStore series, CancellationToken ct) =>
+        sites.MapGet("/showings/{showingId}/reconciliation", async (string siteId, string showingId, double? checkpointMinutes, ShowingStore store, ShowingAnalysis analysis, CancellationToken ct) =>
         {
             if (store.Get(siteId, showingId) is not { } showing) return Results.Problem(statusCode: 404, title: "No such showing", detail: $"Showing '{showingId}' is not in the schedule of site '{siteId}'.");
             if (checkpointMinutes is { } minutes && InputRules.RangeProblem(minutes, 0, 24 * 60) is { } bad)
@@ -109,13 +96,8 @@ public static class SiteEndpoints
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["checkpointMinutes"] = [bad] }, title: "Invalid checkpoint");
             }
 
-            var checkpoint = TimeSpan.FromMinutes(checkpointMinutes ?? 15);
-            var samples = await series.GetShowingOccupancyAsync(siteId, showing.AuditoriumId, showing.Id, ct);
-            if (samples.Count == 0) samples = (await series.GetOccupancyAsync(siteId, showing.AuditoriumId, showing.FeatureStart, showing.End, OccupancyResolution.Raw, ct))
-                .Select(p => new OccupancySample("", siteId, showing.AuditoriumId, null, p.Timestamp, (int)Math.Round(p.People), (int)Math.Round(p.SeatsOccupied), p.SeatsTotal, 0, p.Confidence)).ToList();
-            var states = await series.GetSeatStatesAtAsync(siteId, showing.AuditoriumId, showing.FeatureStart + checkpoint, ct);
-            var result = ShowingReconciler.Reconcile(showing, store.Tickets(siteId, showing.Id), samples, states.ToDictionary(kv => kv.Key, kv => kv.Value.State, StringComparer.Ordinal), checkpoint);
-            return Results.Ok(result);
+            var checkpoint = checkpointMinutes is { } m ? TimeSpan.FromMinutes(m) : ShowingAnalysis.DefaultCheckpoint;
+            return Results.Ok((await analysis.AnalyseAsync(siteId, showing, checkpoint, ct)).Reconciliation);
         }).RequireAuthorization(Policies.Viewer);
 
         // What agents pull: their site's auditorium files (ETag, 304 when unchanged) and the schedule to arm their rules.
@@ -145,3 +127,6 @@ public static class SiteEndpoints
         return app;
     }
 }
+
+/// <summary>A site's display name and IANA time zone.</summary>
+public sealed record SiteRequest(string? Name, string? TimeZone);

@@ -60,3 +60,4 @@ public interface IStateSchema
 
     string CreateSql { get; }
 }
+

@@ -30,5 +30,11 @@ public static class StateMigrations
                     """);
             }
         }),
+        new(4, "people keep their language, site and the time before which their sessions are void", (c, tx) =>
+        {
+            SchemaMigrator.AddColumnIfMissing(c, tx, "users", "culture", "TEXT NULL");
+            SchemaMigrator.AddColumnIfMissing(c, tx, "users", "site_id", "TEXT NULL");
+            SchemaMigrator.AddColumnIfMissing(c, tx, "users", "sessions_valid_after", "INTEGER NULL");
+        }),
     ];
 }

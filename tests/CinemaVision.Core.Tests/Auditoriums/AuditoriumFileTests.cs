@@ -78,6 +78,20 @@ public class AuditoriumFileTests
     }
 
     [Fact]
+    public void Parse_MaskZone_IsKeptAndWrittenBack()
+    {
+        var withMask = Valid.Replace("\"kind\": \"aisle\"", "\"kind\": \"mask\"", StringComparison.Ordinal);
+
+        var parsed = AuditoriumFile.Parse(withMask);
+        var again = AuditoriumFile.Parse(AuditoriumFile.Serialize(parsed.Auditorium!));
+
+        Assert.True(parsed.IsValid, string.Join("; ", parsed.Problems));
+        Assert.Equal(ZoneKind.Mask, parsed.Auditorium!.Cameras[0].Zones[0].Kind);
+        Assert.Equal(ZoneKind.Mask, again.Auditorium!.Cameras[0].Zones[0].Kind);
+        Assert.Contains("\"mask\"", AuditoriumFile.Serialize(parsed.Auditorium), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SeatGrid_FromRowEndPoints_GivesValidNonOverlappingSeats()
     {
         var back = new SeatRowSpec("K", new PointF(400, 200), new PointF(1500, 220), 20, 30, 30);

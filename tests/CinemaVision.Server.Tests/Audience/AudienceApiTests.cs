@@ -22,9 +22,8 @@ public sealed class AudienceApiTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    /// <summary>A complete JPEG as far as any reader checks it: start-of-image, a segment, end-of-image.</summary>
-    /// <summary>A complete baseline JPEG (the service checks the markers, not only the first and last bytes); distinct per size.</summary>
-    private static byte[] Jpeg(int size = 600) => TestImages.Jpeg(size, size * 9 / 16);
+    /// <summary>A complete JPEG as the service checks it (start-of-image, frame header with its size, end-of-image); sizes differ in their bytes.</summary>
+    private static byte[] Jpeg(int size = 600) => TestImages.Jpeg(size, size / 2);
 
     private static ByteArrayContent JpegContent(byte[] data)
     {

@@ -23,6 +23,9 @@ public static class Samples
     public static CameraHealthEvent CameraHealth(string id, string site, string auditorium, DateTimeOffset at, CameraHealthKind kind = CameraHealthKind.Frozen, IncidentPhase phase = IncidentPhase.Start) =>
         new(id, "inc-" + id, phase, kind, site, auditorium, "cam-1", at, at, 12.5, 10, "no new frame");
 
+    public static AgentHealth Heartbeat(string id, string agent, string site, DateTimeOffset at, long outbox = 0) =>
+        new(id, agent, site, at, "1.0.0", [new CameraStatus("cam-1", "aud-1", true, 4.5, 1200, 37, 1, 180.5)], outbox, 63.5, 120_000_000);
+
     /// <summary>A whole minute two hours ago: inside any raw retention, and minute-aligned for rollup checks.</summary>
     public static DateTimeOffset RecentMinute()
     {

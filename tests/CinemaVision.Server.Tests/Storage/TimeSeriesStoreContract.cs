@@ -186,4 +186,24 @@ public abstract class TimeSeriesStoreContract
 
         Assert.Equal([start, end], timeline);
     }
+
+    [Fact]
+    public async Task GetLatestAgentHealthAsync_TwoAgents_NewestHeartbeatOfEachWithCameraFigures()
+    {
+        var site = NewSite();
+        var t0 = Samples.RecentMinute();
+        var older = Samples.Heartbeat("h1", "agent-a", site, t0, outbox: 5);
+        var newer = Samples.Heartbeat("h2", "agent-a", site, t0.AddSeconds(30), outbox: 2);
+        var other = Samples.Heartbeat("h3", "agent-b", site, t0.AddSeconds(10), outbox: 0);
+        await Store.WriteAsync(Samples.Batch("agent-a", "b1") with { Events = [older, newer] }, None);
+        await Store.WriteAsync(Samples.Batch("agent-b", "b2") with { Events = [other] }, None);
+
+        var latest = await Store.GetLatestAgentHealthAsync(site, None);
+        var history = await Store.GetAgentHealthAsync(site, t0, t0.AddMinutes(1), None);
+
+        Assert.Equal(["h2", "h3"], latest.Select(h => h.Id));
+        Assert.Equal(2, latest[0].OutboxPending);
+        Assert.Equal(newer.Cameras[0], latest[0].Cameras[0]);
+        Assert.Equal(["h1", "h3", "h2"], history.Select(h => h.Id));
+    }
 }

@@ -50,6 +50,12 @@ public interface ITimeSeriesStore
     /// <summary>Camera-health phases of a camera (or all cameras of an auditorium), oldest first.</summary>
     Task<IReadOnlyList<CameraHealthEvent>> GetCameraHealthAsync(string siteId, string auditoriumId, string? cameraId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
 
+    /// <summary>The newest heartbeat of each agent of the site (what the agent and its cameras last reported).</summary>
+    Task<IReadOnlyList<AgentHealth>> GetLatestAgentHealthAsync(string siteId, CancellationToken cancellationToken);
+
+    /// <summary>Heartbeats of the site's agents in [from, to), oldest first (throughput over time).</summary>
+    Task<IReadOnlyList<AgentHealth>> GetAgentHealthAsync(string siteId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken);
+
     /// <summary>Builds 1-minute rollups up to <paramref name="now"/> and removes data past retention.</summary>
     Task RunMaintenanceAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

@@ -209,6 +209,18 @@ public sealed partial class InfluxTimeSeriesStore : ITimeSeriesStore, IDisposabl
         return rows.Select(r => JsonSerializer.Deserialize<CameraHealthEvent>(r.String("payload")!, IngestJson.Options)!).OrderBy(e => e.Timestamp).ToList();
     }
 
+    public async Task<IReadOnlyList<AgentHealth>> GetLatestAgentHealthAsync(string siteId, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"SELECT payload FROM {Rp(RawPolicy)}.agent_health WHERE site={S(siteId)} GROUP BY agent ORDER BY time DESC LIMIT 1", cancellationToken);
+        return rows.Select(r => JsonSerializer.Deserialize<AgentHealth>(r.String("payload")!, IngestJson.Options)!).OrderBy(h => h.AgentId, StringComparer.Ordinal).ToList();
+    }
+
+    public async Task<IReadOnlyList<AgentHealth>> GetAgentHealthAsync(string siteId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync($"SELECT payload FROM {Rp(RawPolicy)}.agent_health WHERE site={S(siteId)} AND {TimeRange(from, to)}", cancellationToken);
+        return rows.Select(r => JsonSerializer.Deserialize<AgentHealth>(r.String("payload")!, IngestJson.Options)!).OrderBy(h => h.Timestamp).ThenBy(h => h.AgentId, StringComparer.Ordinal).ToList();
+    }
+
     public async Task RunMaintenanceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await EnsureInitializedAsync(cancellationToken);

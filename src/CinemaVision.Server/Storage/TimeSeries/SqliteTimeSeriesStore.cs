@@ -206,6 +206,12 @@ public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IEventSink, IDispo
         return Task.FromResult<IReadOnlyList<CameraHealthEvent>>(events);
     }
 
+    public Task<IReadOnlyList<AgentHealth>> GetLatestAgentHealthAsync(string siteId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<AgentHealth>>(ReadAgentHealth("h WHERE site=$site AND ts = (SELECT MAX(ts) FROM agent_health i WHERE i.site=h.site AND i.agent=h.agent) ORDER BY agent", siteId, 0, 0));
+
+    public Task<IReadOnlyList<AgentHealth>> GetAgentHealthAsync(string siteId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<AgentHealth>>(ReadAgentHealth("WHERE site=$site AND ts >= $from AND ts < $to ORDER BY ts, agent", siteId, Ms(from), Ms(to)));
+
     public async Task RunMaintenanceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         var nowMs = Ms(now);
@@ -329,6 +335,20 @@ public sealed class SqliteTimeSeriesStore : ITimeSeriesStore, IEventSink, IDispo
         }
 
         return samples;
+    }
+
+    private List<AgentHealth> ReadAgentHealth(string where, string siteId, long from, long to)
+    {
+        using var connection = Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT payload FROM agent_health " + where + ";";
+        cmd.Parameters.AddWithValue("$site", siteId);
+        cmd.Parameters.AddWithValue("$from", from);
+        cmd.Parameters.AddWithValue("$to", to);
+        using var r = cmd.ExecuteReader();
+        var list = new List<AgentHealth>();
+        while (r.Read()) list.Add(JsonSerializer.Deserialize<AgentHealth>(r.GetString(0), IngestJson.Options)!);
+        return list;
     }
 
     private List<SeatStateChange> ReadSeats(string where, string siteId, string auditoriumId, long from, long to)
