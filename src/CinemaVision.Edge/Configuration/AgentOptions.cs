@@ -66,6 +66,15 @@ public sealed record OutboxLimits
 public sealed record AgentOptions
 {
     public required Uri CentralUrl { get; init; }
+
+    /// <summary>
+    /// SHA-256 of the centre's certificate (64 hex digits, upper case), as the centre writes it to
+    /// <c>DATA/tls/certificate.sha256</c>. When set, the agent trusts exactly that certificate (no certificate authority,
+    /// no host-name match needed: the centre's self-signed certificate works) and refuses any other; when null it trusts
+    /// the system's certificate store.
+    /// </summary>
+    public string? CentralCertificateSha256 { get; init; }
+
     public required string AgentId { get; init; }
 
     /// <summary>File holding the agent's API key; must be readable by the agent's user only.</summary>
@@ -93,7 +102,7 @@ public sealed record AgentOptions
     /// <summary>The API key (read from <see cref="KeyFile"/> at start).</summary>
     public string ApiKey { get; init; } = "";
 
-    private static readonly string[] TopKeys = ["centralUrl", "agentId", "keyFile", "dataDirectory", "cpuBudget", "listen", "heartbeatSeconds", "configPollSeconds", "drainSeconds", "outbox", "models", "cameras"];
+    private static readonly string[] TopKeys = ["centralUrl", "centralCertificateSha256", "agentId", "keyFile", "dataDirectory", "cpuBudget", "listen", "heartbeatSeconds", "configPollSeconds", "drainSeconds", "outbox", "models", "cameras"];
     private static readonly string[] CameraKeys = ["id", "auditoriumId", "url", "substreamUrl", "keyframesOnly", "loop", "realTime"];
     private static readonly string[] OutboxKeys = ["maxMegabytes", "batchSize", "sentRetentionHours"];
     private static readonly string[] ModelKeys = ["manifest", "directory"];
@@ -125,6 +134,14 @@ public sealed record AgentOptions
         if (Text(obj, "centralUrl", "", problems, required: true) is { } url)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out central) || central.Scheme is not ("http" or "https")) problems.Add(new("centralUrl", $"'{url}' is not an http(s) URL such as http://10.0.0.2:8080"));
+        }
+
+        string? pin = null;
+        if (Text(obj, "centralCertificateSha256", "", problems) is { } p)
+        {
+            pin = p.Replace(":", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
+            if (pin.Length != 64 || !pin.All(Uri.IsHexDigit)) problems.Add(new("centralCertificateSha256", $"'{p}' is not a SHA-256 fingerprint (64 hex digits, as in the centre's tls/certificate.sha256)"));
+            else if (central is { Scheme: not "https" }) problems.Add(new("centralCertificateSha256", $"pins a certificate, but centralUrl '{central}' is not https"));
         }
 
         var agentId = Text(obj, "agentId", "", problems, required: true);
@@ -212,6 +229,7 @@ public sealed record AgentOptions
         return (new AgentOptions
         {
             CentralUrl = central!,
+            CentralCertificateSha256 = pin,
             AgentId = agentId!,
             KeyFile = keyFile!,
             ApiKey = apiKey!,

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using CinemaVision.Core.Events;
@@ -40,7 +43,12 @@ public sealed class CentreClient : IDisposable
 
     public CentreClient(AgentOptions options, HttpMessageHandler? handler = null)
     {
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = TimeSpan.FromSeconds(5) })
+        _http = new HttpClient(handler ?? new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            SslOptions = options.CentralCertificateSha256 is { } pin ? new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, _, _) => Pinned(certificate, pin) } : new SslClientAuthenticationOptions(),
+        })
         {
             BaseAddress = options.CentralUrl,
             Timeout = TimeSpan.FromSeconds(30),
@@ -48,6 +56,10 @@ public sealed class CentreClient : IDisposable
         _http.DefaultRequestHeaders.Add("X-Api-Key", options.ApiKey);
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("CinemaVision-Edge", typeof(CentreClient).Assembly.GetName().Version?.ToString() ?? "1"));
     }
+
+    /// <summary>The pinned certificate and nothing else: its SHA-256 (of the DER bytes) equals the configured fingerprint.</summary>
+    public static bool Pinned(X509Certificate? certificate, string sha256) =>
+        certificate is not null && string.Equals(Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData())), sha256, StringComparison.Ordinal);
 
     public async Task<ETagAnswer> GetWithETagAsync(string path, string? etag, CancellationToken cancellationToken)
     {
