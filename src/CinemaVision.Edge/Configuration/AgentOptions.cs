@@ -90,10 +90,17 @@ public sealed record AgentOptions
     public ModelLocation Models { get; init; } = new();
     public IReadOnlyList<AgentCamera> Cameras { get; init; } = [];
 
+    /// <summary>
+    /// The SHA-256 (64 hex digits) of the centre's TLS certificate (the centre writes it to DATA/tls/certificate.sha256):
+    /// when set, the agent accepts that certificate only, even if no certificate authority vouches for it. Null: the
+    /// system's trust store decides.
+    /// </summary>
+    public string? CentralCertificateSha256 { get; init; }
+
     /// <summary>The API key (read from <see cref="KeyFile"/> at start).</summary>
     public string ApiKey { get; init; } = "";
 
-    private static readonly string[] TopKeys = ["centralUrl", "agentId", "keyFile", "dataDirectory", "cpuBudget", "listen", "heartbeatSeconds", "configPollSeconds", "drainSeconds", "outbox", "models", "cameras"];
+    private static readonly string[] TopKeys = ["centralUrl", "centralCertificateSha256", "agentId", "keyFile", "dataDirectory", "cpuBudget", "listen", "heartbeatSeconds", "configPollSeconds", "drainSeconds", "outbox", "models", "cameras"];
     private static readonly string[] CameraKeys = ["id", "auditoriumId", "url", "substreamUrl", "keyframesOnly", "loop", "realTime"];
     private static readonly string[] OutboxKeys = ["maxMegabytes", "batchSize", "sentRetentionHours"];
     private static readonly string[] ModelKeys = ["manifest", "directory"];
@@ -125,6 +132,14 @@ public sealed record AgentOptions
         if (Text(obj, "centralUrl", "", problems, required: true) is { } url)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out central) || central.Scheme is not ("http" or "https")) problems.Add(new("centralUrl", $"'{url}' is not an http(s) URL such as http://10.0.0.2:8080"));
+        }
+
+        string? pin = null;
+        if (Text(obj, "centralCertificateSha256", "", problems) is { } p)
+        {
+            pin = p.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant();
+            if (pin.Length != 64 || !pin.All(char.IsAsciiHexDigit)) problems.Add(new("centralCertificateSha256", "must be the 64 hex digits of the centre's certificate SHA-256 (the centre's DATA/tls/certificate.sha256)"));
+            else if (central is not null && central.Scheme != "https") problems.Add(new("centralCertificateSha256", $"pins a TLS certificate, but centralUrl '{central}' is not https"));
         }
 
         var agentId = Text(obj, "agentId", "", problems, required: true);
@@ -212,6 +227,7 @@ public sealed record AgentOptions
         return (new AgentOptions
         {
             CentralUrl = central!,
+            CentralCertificateSha256 = pin,
             AgentId = agentId!,
             KeyFile = keyFile!,
             ApiKey = apiKey!,
