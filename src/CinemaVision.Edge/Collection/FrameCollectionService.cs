@@ -125,6 +125,8 @@ public sealed partial class FrameCollectionService : BackgroundService
                 if (!_policies.TryGetValue(id, out var old) || old.Json != json) LogPolicy(_logger, id, policy.Enabled ? "on" : "off", policy.RetentionDays, policy.MaxBytes);
             }
 
+            foreach (var id in _policies.Keys.Where(id => !next.ContainsKey(id))) LogPolicy(_logger, id, "off", 0, 0);
+
             _policies.Clear();
             foreach (var (id, p) in next) _policies[id] = p;
         }

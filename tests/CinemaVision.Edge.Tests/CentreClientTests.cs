@@ -1,0 +1,155 @@
+using System.Net;
+using CinemaVision.Core.Cameras;
+using CinemaVision.Core.Events;
+using CinemaVision.Edge.Analysis;
+using CinemaVision.Edge.Configuration;
+using CinemaVision.Edge.Operations;
+using CinemaVision.Edge.Outbox;
+using CinemaVision.Edge.Upload;
+using CinemaVision.Testing;
+using CinemaVision.Vision.Auditoriums;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenCvSharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
+
+namespace CinemaVision.Edge.Tests;
+
+/// <summary>Keeps what the code under test logs, to check that a refusal is explained.</summary>
+internal sealed class ListLogger<T> : ILogger<T>
+{
+    public List<string> Lines { get; } = [];
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (Lines) Lines.Add(formatter(state, exception));
+    }
+}
+
+/// <summary>
+/// The agent's client pieces against a real centre process (in this process: the uploader, the reference service and
+/// the HTTP client with a pinned certificate), for the answers a whole agent run cannot easily provoke.
+/// </summary>
+[Collection("processes")]
+public sealed class CentreClientTests : IAsyncLifetime
+{
+    private string _dir = "";
+
+    public Task InitializeAsync()
+    {
+        _dir = Directory.CreateTempSubdirectory("cv-client-").FullName;
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+
+    private AgentOptions Options(EdgeSystem system, string? pin = null) => new()
+    {
+        CentralUrl = system.Centre.BaseUrl,
+        AgentId = EdgeSystem.AgentId,
+        KeyFile = Path.Combine(system.Agent.Directory, "agent.key"),
+        ApiKey = File.ReadAllText(Path.Combine(system.Agent.Directory, "agent.key")).Trim(),
+        DataDirectory = Path.Combine(_dir, "client-data"),
+        CentralCertificateSha256 = pin,
+        Cameras = [new AgentCamera { Id = "cam-1", AuditoriumId = "aud-1", Url = TestFootage.PetsClip }],
+    };
+
+    private static byte[] Jpeg(int shade)
+    {
+        using var mat = new Mat(120, 160, MatType.CV_8UC3, new Scalar(shade, shade, shade));
+        Cv2.ImEncode(".jpg", mat, out var jpeg);
+        return jpeg;
+    }
+
+    [Fact]
+    public async Task EvidenceAnswered409_IsDroppedAndLogged_TheSuspicionNamingItIsStillSent()
+    {
+        await using var system = await EdgeSystem.StartAsync(_dir, startAgent: false);
+        var options = Options(system);
+        using var centre = new CentreClient(options);
+        // The id already belongs to other bytes at the centre: evidence is never overwritten, so 409 for ever.
+        Assert.True((await centre.PutEvidenceAsync("ev-taken", Jpeg(40), CancellationToken.None)).IsSuccess);
+        Assert.Equal(HttpStatusCode.Conflict, (await centre.PutEvidenceAsync("ev-taken", Jpeg(200), CancellationToken.None)).Status);
+
+        var now = DateTimeOffset.UtcNow;
+        using var outbox = new EventOutbox(Path.Combine(_dir, "outbox"), new OutboxLimits(), TimeProvider.System, NullLogger<EventOutbox>.Instance);
+        var suspicion = new PiracySuspicion("pir-409", "inc-409", IncidentPhase.Start, RecordingDevice.Phone, EdgeSystem.SiteId, "aud-1", "cam-1", null, now, now, 12, 0.8, "ev-taken");
+        outbox.Add([suspicion], new Dictionary<string, byte[]> { ["ev-taken"] = Jpeg(200) });
+        var logger = new ListLogger<Uploader>();
+        using var uploader = new Uploader(outbox, centre, options, new AgentMetrics(), TimeProvider.System, logger);
+
+        Assert.Equal(Uploader.SendOutcome.Sent, await uploader.SendOnceAsync(CancellationToken.None));
+        Assert.Equal(0, outbox.Stats().Pending);
+        Assert.Contains("pir-409", system.Centre.LedgerOf(EdgeSystem.AgentId).Keys);
+        Assert.Contains(logger.Lines, l => l.Contains("ev-taken", StringComparison.Ordinal) && l.Contains("409", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CapturedReference_IsUploadedToTheCentre_AndPulledBackByAFreshAgent()
+    {
+        await using var system = await EdgeSystem.StartAsync(_dir, startAgent: false);
+        var options = Options(system);
+        using var centre = new CentreClient(options);
+        using var config = new SiteConfigService(options, centre, TimeProvider.System, NullLogger<SiteConfigService>.Instance);
+        using var references = new ReferenceService(options, centre, config, TimeProvider.System, NullLogger<ReferenceService>.Instance);
+        var jpeg = Jpeg(90);
+        references.Captured("aud-1", "cam-1", new CapturedReference(LightingMode.Dim, jpeg, DateTimeOffset.UtcNow));
+        Assert.Null(await references.UploadAsync(EdgeSystem.SiteId, CancellationToken.None));
+
+        using (var r = await system.Centre.Admin.GetAsync(new Uri($"/api/v1/sites/{EdgeSystem.SiteId}/auditoriums/aud-1/cameras/cam-1/reference/dim", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            Assert.Equal(jpeg, await r.Content.ReadAsByteArrayAsync());
+        }
+
+        // A replaced agent (empty data folder) gets it back.
+        var fresh = options with { DataDirectory = Path.Combine(_dir, "fresh-data") };
+        using var freshConfig = new SiteConfigService(fresh, centre, TimeProvider.System, NullLogger<SiteConfigService>.Instance);
+        using var pulled = new ReferenceService(fresh, centre, freshConfig, TimeProvider.System, NullLogger<ReferenceService>.Instance);
+        await pulled.PullAsync(EdgeSystem.SiteId, CancellationToken.None);
+        var stored = Assert.Single(pulled.For("aud-1", "cam-1"));
+        Assert.Equal(LightingMode.Dim, stored.Mode);
+        Assert.Equal(jpeg, await File.ReadAllBytesAsync(stored.Path));
+        Assert.Equal(1, pulled.Version("aud-1", "cam-1"));
+
+        // Pulled again: unchanged (ETag), no new version for the camera to apply.
+        await pulled.PullAsync(EdgeSystem.SiteId, CancellationToken.None);
+        Assert.Equal(1, pulled.Version("aud-1", "cam-1"));
+    }
+
+    [Fact]
+    public async Task PinnedCertificate_MatchingIsAccepted_AnotherIsRefusedWithBothFingerprintsLogged()
+    {
+        await using var system = await EdgeSystem.StartAsync(_dir, new EdgeSystemOptions { Https = true }, startAgent: false);
+        var pin = system.Centre.CertificateSha256;
+
+        using (var pinned = new CentreClient(Options(system, pin)))
+        {
+            var answer = await pinned.GetWithETagAsync("/api/v1/agent/config", null, CancellationToken.None);
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+        }
+
+        var logger = new ListLogger<CentreClient>();
+        var wrong = string.Concat(pin.Reverse());
+        using var refused = new CentreClient(Options(system, wrong), logger: logger);
+        await Assert.ThrowsAsync<HttpRequestException>(() => refused.GetWithETagAsync("/api/v1/agent/config", null, CancellationToken.None));
+        var line = Assert.Single(logger.Lines.Distinct());
+        Assert.Contains(pin, line, StringComparison.Ordinal);
+        Assert.Contains(wrong, line, StringComparison.Ordinal);
+
+        // Without a pin the generated certificate is not trusted by the system's store: refused too.
+        using var unpinned = new CentreClient(Options(system));
+        await Assert.ThrowsAsync<HttpRequestException>(() => unpinned.GetWithETagAsync("/api/v1/agent/config", null, CancellationToken.None));
+    }
+}
