@@ -1,7 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
 using CinemaVision.Core.Cameras;
+using CinemaVision.Core.Collection;
 using CinemaVision.Core.Events;
 using CinemaVision.Edge.Analysis;
+using CinemaVision.Edge.Collection;
 using CinemaVision.Edge.Configuration;
 using CinemaVision.Edge.Operations;
 using CinemaVision.Edge.Outbox;
@@ -151,5 +154,62 @@ public sealed class CentreClientTests : IAsyncLifetime
         // Without a pin the generated certificate is not trusted by the system's store: refused too.
         using var unpinned = new CentreClient(Options(system));
         await Assert.ThrowsAsync<HttpRequestException>(() => unpinned.GetWithETagAsync("/api/v1/agent/config", null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task KeptFrames_403DeletesTheAuditoriumsCopies_Another4xxDropsTheFrame_2xxStoresAndDeletesLocally()
+    {
+        await using var system = await EdgeSystem.StartAsync(_dir, startAgent: false);
+        var options = Options(system);
+        using var centre = new CentreClient(options);
+        using var collection = new FrameCollectionService(options, centre, TimeProvider.System, NullLogger<FrameCollectionService>.Instance);
+        var policy = new FrameCollectionPolicy { Enabled = true };
+        CollectedFrameMeta Meta(string id, params string[] reasons) => new() { Id = id, AuditoriumId = "aud-1", CameraId = "cam-1", CapturedAt = DateTimeOffset.UtcNow, Reasons = reasons, Width = 160, Height = 120 };
+        var local = Path.Combine(collection.Root, "aud-1");
+
+        // Off at the centre (the default): 403, and nothing of the auditorium stays here.
+        collection.Store(Meta("f-1", CollectionReasons.Schedule), Jpeg(10), policy);
+        collection.Store(Meta("f-2", CollectionReasons.Schedule), Jpeg(20), policy);
+        Assert.Equal(TimeSpan.FromSeconds(5), await collection.UploadPendingAsync(CancellationToken.None));
+        Assert.False(Directory.Exists(local));
+
+        using (var r = await system.Centre.Admin.PutAsJsonAsync(new Uri($"/api/v1/sites/{EdgeSystem.SiteId}/auditoriums/aud-1/collection", UriKind.Relative), new { enabled = true }))
+        {
+            Assert.True(r.IsSuccessStatusCode);
+        }
+
+        // A frame the centre will never take (an unknown reason: 400) is dropped, the next one still goes.
+        collection.Store(Meta("f-3", "a-reason-the-centre-does-not-know"), Jpeg(30), policy);
+        collection.Store(Meta("f-4", CollectionReasons.NearThreshold), Jpeg(40), policy);
+        Assert.Equal(TimeSpan.FromSeconds(5), await collection.UploadPendingAsync(CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFiles(local));
+        var listed = await system.Centre.GetJsonAsync("/api/v1/frames?auditoriumId=aud-1");
+        Assert.Equal(["f-4"], listed.EnumerateArray().Select(f => f.GetProperty("meta").GetProperty("id").GetString()));
+
+        // The centre unreachable: the frame stays and the uploader backs off.
+        var down = options with { CentralUrl = new Uri("http://127.0.0.1:9") };
+        using var nowhere = new CentreClient(down);
+        using var offline = new FrameCollectionService(down, nowhere, TimeProvider.System, NullLogger<FrameCollectionService>.Instance);
+        offline.Store(Meta("f-5", CollectionReasons.Schedule), Jpeg(50), policy);
+        Assert.InRange(await offline.UploadPendingAsync(CancellationToken.None), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
+        Assert.Single(offline.Pending());
+    }
+
+    [Fact]
+    public void KeptFrames_RetentionAndSizeCap_OldestGoFirst()
+    {
+        var options = new AgentOptions { CentralUrl = new Uri("http://127.0.0.1:9"), AgentId = "a", KeyFile = "unused", DataDirectory = Path.Combine(_dir, "retention") };
+        using var centre = new CentreClient(options);
+        using var collection = new FrameCollectionService(options, centre, TimeProvider.System, NullLogger<FrameCollectionService>.Instance);
+        var jpeg = new byte[400 * 1024];
+        var policy = new FrameCollectionPolicy { Enabled = true, RetentionDays = 1, MaxBytes = 1024 * 1024 };
+        var now = DateTimeOffset.UtcNow;
+        CollectedFrameMeta Meta(string id, DateTimeOffset at) => new() { Id = id, AuditoriumId = "aud-1", CameraId = "cam-1", CapturedAt = at, Reasons = [CollectionReasons.Schedule] };
+        collection.Store(Meta("old", now.AddDays(-2)), jpeg, policy);
+        collection.Store(Meta("a", now.AddMinutes(-3)), jpeg, policy);
+        collection.Store(Meta("b", now.AddMinutes(-2)), jpeg, policy);
+        collection.Store(Meta("c", now.AddMinutes(-1)), jpeg, policy);
+        // "old" is past the retention; a, b, c are 1.2 MB together, over the 1 MiB cap: "a" goes.
+        Assert.Equal(["b", "c"], collection.Pending().Select(p => p.Meta.Id));
     }
 }

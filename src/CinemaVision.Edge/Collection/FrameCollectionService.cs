@@ -262,6 +262,8 @@ public sealed partial class FrameCollectionService : BackgroundService
         foreach (var (meta, image, _) in Pending())
         {
             var dir = Path.GetDirectoryName(image)!;
+            // Deleted meanwhile (retention, or its auditorium turned off by an earlier answer in this round).
+            if (!File.Exists(image) || !File.Exists(Path.ChangeExtension(image, ".json"))) continue;
             CentreAnswer answer;
             try
             {
