@@ -201,7 +201,7 @@ public sealed partial class ModelRolloutService : BackgroundService, IModelResol
         Save();
         LogFailed(_logger, assigned.Name, assigned.Version, auditoriumId, problem ?? "?", entry.State.Running?.Version ?? "the shipped model");
         Queue(new StatusReport(auditoriumId, assigned.Name, assigned.Version, "failed", Truncate($"{problem}; still running {entry.State.Running?.Version ?? "the shipped model"}")));
-        return !hashOk ? false : true;
+        return hashOk;
     }
 
     /// <summary>Loads the staged model beside the running one and runs it on a first frame; null when it works, else why not.</summary>
