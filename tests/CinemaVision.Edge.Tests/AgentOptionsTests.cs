@@ -62,4 +62,23 @@ public sealed class AgentOptionsTests : IDisposable
         var (_, problems) = AgentOptions.Parse("{ \"agentId\": ", _dir);
         Assert.Contains("line 1", Assert.Single(problems).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CentralCertificateSha256_ReadAsLowerHex_ColonsAllowed_CheckedAgainstTheUrl()
+    {
+        Key();
+        var pin = string.Concat(Enumerable.Repeat("AB", 32));
+        var withColons = string.Join(":", Enumerable.Repeat("AB", 32));
+        const string Camera = """ "cameras": [ { "id": "cam-1", "auditoriumId": "aud-1", "url": "rtsp://cam/main" } ] """;
+
+        var (options, problems) = AgentOptions.Parse($$"""{ "centralUrl": "https://10.0.0.2:8443", "centralCertificateSha256": "{{withColons}}", "agentId": "e", "keyFile": "agent.key", "dataDirectory": "data", {{Camera}} }""", _dir);
+        Assert.Empty(problems);
+        Assert.Equal(pin.ToLowerInvariant(), options!.CentralCertificateSha256);
+
+        (_, problems) = AgentOptions.Parse($$"""{ "centralUrl": "https://10.0.0.2:8443", "centralCertificateSha256": "abc", "agentId": "e", "keyFile": "agent.key", "dataDirectory": "data", {{Camera}} }""", _dir);
+        Assert.Contains("64 hex digits", Assert.Single(problems, p => p.Path == "centralCertificateSha256").Message, StringComparison.Ordinal);
+
+        (_, problems) = AgentOptions.Parse($$"""{ "centralUrl": "http://10.0.0.2:8080", "centralCertificateSha256": "{{pin}}", "agentId": "e", "keyFile": "agent.key", "dataDirectory": "data", {{Camera}} }""", _dir);
+        Assert.Contains("not https", Assert.Single(problems, p => p.Path == "centralCertificateSha256").Message, StringComparison.Ordinal);
+    }
 }

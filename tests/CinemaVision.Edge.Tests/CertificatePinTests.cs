@@ -93,7 +93,7 @@ public sealed class CertificatePinTests : IAsyncLifetime
     private HttpClient Admin(bool signIn = true)
     {
         var fingerprint = _fingerprint;
-        var handler = new HttpClientHandler { UseCookies = signIn, AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = (_, cert, _, _) => CentreClient.Pinned(cert, fingerprint) };
+        var handler = new HttpClientHandler { UseCookies = signIn, AllowAutoRedirect = false, ServerCertificateCustomValidationCallback = (_, cert, _, _) => CentreClient.IsPinned(cert, fingerprint) };
         return new HttpClient(handler) { BaseAddress = _url, Timeout = TimeSpan.FromSeconds(30) };
     }
 

@@ -34,6 +34,12 @@ public sealed record EdgeSystemOptions
 
     public double CpuBudget { get; init; } = 1.5;
     public int HeartbeatSeconds { get; init; } = 5;
+
+    /// <summary>The centre listens on https with its generated certificate; the agent pins it (centralCertificateSha256).</summary>
+    public bool Https { get; init; }
+
+    /// <summary>More keys of the agent's configuration file.</summary>
+    public JsonObject? AgentConfig { get; init; }
 }
 
 /// <summary>
@@ -62,7 +68,7 @@ public sealed class EdgeSystem : IAsyncDisposable
     public static async Task<EdgeSystem> StartAsync(string directory, EdgeSystemOptions? options = null, bool startAgent = true)
     {
         options ??= new EdgeSystemOptions();
-        var centre = new CentreProcess(Path.Combine(directory, "centre"));
+        var centre = new CentreProcess(Path.Combine(directory, "centre"), https: options.Https);
         FaultProxy? proxy = null;
         AgentProcess? agent = null;
         try
@@ -98,7 +104,9 @@ public sealed class EdgeSystem : IAsyncDisposable
                 await proxy.StartAsync();
             }
 
-            agent = new AgentProcess(Path.Combine(directory, "agent"), AgentId, key, proxy?.Url ?? centre.BaseUrl, cameras, options.CpuBudget, options.HeartbeatSeconds);
+            var extra = options.AgentConfig?.DeepClone().AsObject() ?? [];
+            if (options.Https && !extra.ContainsKey("centralCertificateSha256")) extra["centralCertificateSha256"] = centre.CertificateSha256;
+            agent = new AgentProcess(Path.Combine(directory, "agent"), AgentId, key, proxy?.Url ?? centre.BaseUrl, cameras, options.CpuBudget, options.HeartbeatSeconds, extra: extra);
             if (startAgent) await agent.StartAsync();
             return new EdgeSystem(directory, centre, agent, proxy);
         }

@@ -33,6 +33,12 @@ public sealed class ProcessLog
     {
         lock (_lines) return _lines.Any(l => l.Contains(text, StringComparison.Ordinal));
     }
+
+    /// <summary>Lines that contain <paramref name="text"/>.</summary>
+    public int Count(string text)
+    {
+        lock (_lines) return _lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+    }
 }
 
 /// <summary>Starting and stopping real processes.</summary>
@@ -114,18 +120,43 @@ public sealed class CentreProcess : IAsyncDisposable
     private readonly HttpClient _admin;
     private Process? _process;
 
-    public CentreProcess(string dataDirectory, int? port = null)
+    /// <param name="https">Listen on https with the certificate the centre generates (its fingerprint in <see cref="CertificateSha256"/>).</param>
+    public CentreProcess(string dataDirectory, int? port = null, bool https = false)
     {
         DataDirectory = dataDirectory;
         Port = port ?? RtspServer.FreePort();
-        _admin = new HttpClient(new HttpClientHandler { UseCookies = true, AllowAutoRedirect = false }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        Https = https;
+        var handler = new HttpClientHandler { UseCookies = true, AllowAutoRedirect = false };
+        // The set-up client trusts the centre's generated certificate (the tests of the agent's pinning do not use it).
+        if (https) handler.ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator;
+        _admin = new HttpClient(handler) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public bool Https { get; }
+
+    /// <summary>The admin's signed-in client (for set-up calls the helpers here do not cover).</summary>
+    public HttpClient Admin => _admin;
+
+    /// <summary>The SHA-256 of the certificate the centre generated (https only), as it writes it for agents to pin.</summary>
+    public string CertificateSha256 => File.ReadAllText(Path.Combine(DataDirectory, "tls", "certificate.sha256")).Trim();
+
+    /// <summary>The heartbeats the centre stored (their JSON payloads), oldest first.</summary>
+    public IReadOnlyList<JsonElement> AgentHealthPayloads()
+    {
+        using var c = Open("timeseries.db");
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT payload FROM agent_health ORDER BY ts";
+        using var r = cmd.ExecuteReader();
+        var list = new List<JsonElement>();
+        while (r.Read()) list.Add(JsonDocument.Parse(r.GetString(0)).RootElement.Clone());
+        return list;
     }
 
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "CinemaVision.Server.dll");
 
     public string DataDirectory { get; }
     public int Port { get; }
-    public Uri BaseUrl => new($"http://127.0.0.1:{Port}");
+    public Uri BaseUrl => new($"{(Https ? "https" : "http")}://127.0.0.1:{Port}");
     public ProcessLog Log { get; } = new();
     public bool Running => _process is { HasExited: false };
 
@@ -266,7 +297,8 @@ public sealed class AgentProcess : IAsyncDisposable
 {
     private Process? _process;
 
-    public AgentProcess(string directory, string agentId, string apiKey, Uri centralUrl, JsonArray cameras, double cpuBudget = 1.5, int heartbeatSeconds = 5, int configPollSeconds = 5)
+    /// <param name="extra">More keys of the agent's configuration file (e.g. centralCertificateSha256).</param>
+    public AgentProcess(string directory, string agentId, string apiKey, Uri centralUrl, JsonArray cameras, double cpuBudget = 1.5, int heartbeatSeconds = 5, int configPollSeconds = 5, JsonObject? extra = null)
     {
         Directory = directory;
         AgentId = agentId;
@@ -276,7 +308,7 @@ public sealed class AgentProcess : IAsyncDisposable
         File.WriteAllText(key, apiKey);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         ConfigFile = Path.Combine(directory, "agent.json");
-        File.WriteAllText(ConfigFile, new JsonObject
+        var config = new JsonObject
         {
             ["centralUrl"] = centralUrl.ToString(),
             ["agentId"] = agentId,
@@ -288,7 +320,9 @@ public sealed class AgentProcess : IAsyncDisposable
             ["configPollSeconds"] = configPollSeconds,
             ["drainSeconds"] = 10,
             ["cameras"] = cameras,
-        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        };
+        foreach (var (k, v) in extra ?? []) config[k] = v?.DeepClone();
+        File.WriteAllText(ConfigFile, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public static string AgentDll => Path.Combine(AppContext.BaseDirectory, "CinemaVision.Edge.dll");

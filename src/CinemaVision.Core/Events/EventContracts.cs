@@ -252,6 +252,7 @@ public sealed record AgentHealth(
 /// <param name="WatchFps">Watching passes per second over the last period.</param>
 /// <param name="LastOccupancyAgeSeconds">Seconds since the last occupancy pass (null before the first).</param>
 /// <param name="TileMs">Mean detector time per tile run over the last period, milliseconds.</param>
+/// <param name="TilesPerSecond">Tiles the detector ran per second over the last period (with <paramref name="TileMs"/>: how busy the detector is).</param>
 /// <param name="TilesReused">Tiles whose detections were reused because their pixels had not changed (last period).</param>
 /// <param name="PassesSkipped">Passes the scheduler skipped because the CPU budget was spent (last period).</param>
 /// <param name="Lighting">The camera's lighting mode as the pipeline sees it: <c>lit</c>, <c>dim</c> or <c>infrared</c> (<see cref="Cameras.LightingClassifier.Name"/>); null before the first frame.</param>
@@ -272,7 +273,8 @@ public sealed record CameraStatus(
     long TilesReused = 0,
     long PassesSkipped = 0,
     string? LastError = null,
-    string? Lighting = null);
+    string? Lighting = null,
+    double TilesPerSecond = 0);
 
 /// <summary>
 /// What an edge agent uploads in one request: one list of typed events (see <see cref="EdgeEvent"/>), stored all or

@@ -6,6 +6,7 @@ using CinemaVision.Core.Frames;
 using CinemaVision.Core.Occupancy;
 using CinemaVision.Core.Pipeline;
 using CinemaVision.Core.Showings;
+using CinemaVision.Edge.Collection;
 using CinemaVision.Edge.Configuration;
 using CinemaVision.Edge.Operations;
 using CinemaVision.Edge.Outbox;
@@ -13,6 +14,8 @@ using CinemaVision.Vision.Auditoriums;
 using CinemaVision.Vision.Cameras;
 using CinemaVision.Vision.Detectors;
 using CinemaVision.Vision.Frames;
+using OpenCvSharp;
+using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace CinemaVision.Edge.Analysis;
 
@@ -57,6 +60,9 @@ public sealed class CameraCounters
     internal void Skipped() => Interlocked.Increment(ref _skipped);
 }
 
+/// <summary>What a camera hands its analyses to beyond the outbox: frame collection, the model roll-out (which model runs, roll-back on failure) and the empty-hall references.</summary>
+public sealed record CameraServices(FrameCollectionService? Collection, ModelRolloutService? Models, ReferenceService? References);
+
 /// <summary>
 /// One camera, continuously: reads its main stream (keyframes only when a substream serves the watching passes) and its
 /// substream, and runs occupancy passes (full plan, main stream, once per auditorium round), watching passes (cheap
@@ -77,6 +83,7 @@ public sealed partial class CameraWorker : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
+    private readonly CameraServices _services;
     private IFrameSource? _main;
     private IFrameSource? _sub;
     private CameraAnalyzer? _analyzer;
@@ -86,10 +93,16 @@ public sealed partial class CameraWorker : IAsyncDisposable
     private DateTimeOffset? _lastOccupancy;
     private double _maxOccupancyGap;
     private string _missingWarned = "";
+    private long _modelGeneration = -1;
+    private long _referenceVersion = -1;
+    private string? _modelName;
+    private string? _modelVersion;
 
     /// <param name="siblings">This agent's cameras of the same auditorium (its rounds wait for these only).</param>
-    public CameraWorker(AgentCamera camera, IReadOnlySet<string> siblings, SiteConfigService config, EventOutbox outbox, AnalysisScheduler scheduler, SharedModels models, Func<string, AuditoriumRounds> rounds, AgentMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+    /// <param name="services">Frame collection, model roll-out and empty-hall references (null: none, as in tests of the loop alone).</param>
+    public CameraWorker(AgentCamera camera, IReadOnlySet<string> siblings, SiteConfigService config, EventOutbox outbox, AnalysisScheduler scheduler, SharedModels models, Func<string, AuditoriumRounds> rounds, AgentMetrics metrics, TimeProvider time, ILoggerFactory loggers, CameraServices? services = null)
     {
+        _services = services ?? new CameraServices(null, null, null);
         _siblings = siblings;
         _camera = camera;
         _config = config;
@@ -153,13 +166,21 @@ public sealed partial class CameraWorker : IAsyncDisposable
             return TimeSpan.FromSeconds(5);
         }
 
-        if (_appliedHash != entry.Hash || _analyzer is null)
+        long generation = _services.Models?.Generation(_camera.AuditoriumId) ?? 0;
+        if (_appliedHash != entry.Hash || _analyzer is null || generation != _modelGeneration)
         {
             _analyzer?.Dispose();
-            _analyzer = new CameraAnalyzer(entry.Auditorium, view, new AnalyzerOptions(), makeDetector: o => _models.Detector(o with { TileParallelism = 1, IntraOpThreads = 1 }));
+            var analyzerOptions = new AnalyzerOptions();
+            _analyzer = new CameraAnalyzer(entry.Auditorium, view, analyzerOptions, makeDetector: o => _models.Detector(o with { TileParallelism = 1, IntraOpThreads = 1 }, _camera.AuditoriumId));
             _appliedHash = entry.Hash;
+            _modelGeneration = generation;
+            _referenceVersion = -1;
+            var running = _services.Models?.Running(_camera.AuditoriumId);
+            (_modelName, _modelVersion) = running is { } r && string.Equals(r.Name, analyzerOptions.PersonModel, StringComparison.OrdinalIgnoreCase) ? (r.Name, r.Version) : (analyzerOptions.PersonModel, null);
             LogApplied(_logger, _camera.Id, _camera.AuditoriumId, entry.Hash);
         }
+
+        ApplyReferences();
 
         var options = _analyzer.Pipeline.Options;
         var cadence = options.Cadence;
@@ -258,7 +279,19 @@ public sealed partial class CameraWorker : IAsyncDisposable
                 }
 
                 var started = Stopwatch.GetTimestamp();
-                var analysis = _analyzer!.Analyze(MatFrame.MatOf(frame), frame.Timestamp, showing, pass);
+                CameraAnalysis analysis;
+                try
+                {
+                    analysis = _analyzer!.Analyze(MatFrame.MatOf(frame), frame.Timestamp, showing, pass);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && _services.Models?.FailedAtRunTime(_camera.AuditoriumId, ex.Message) == true)
+                {
+                    // The auditorium's pulled model failed here: it is rolled back, the next step rebuilds the detectors.
+                    _analyzer?.Dispose();
+                    _analyzer = null;
+                    return;
+                }
+
                 var analysed = Stopwatch.GetElapsedTime(started);
                 _metrics.StageSeconds.WithLabels("detect").Observe(analysis.DetectTime.TotalSeconds);
                 _metrics.StageSeconds.WithLabels("pipeline").Observe(Math.Max(0, (analysed - analysis.DetectTime).TotalSeconds));
@@ -267,6 +300,12 @@ public sealed partial class CameraWorker : IAsyncDisposable
                 _metrics.TilesReused.WithLabels(_camera.Id).Inc(analysis.Tiles.TilesReused);
                 Counters.Passed(pass, analysed, analysis.DetectTime, analysis.Tiles);
                 Produce(analysis.Events, analysis.Evidence);
+                if (analysis.EmptyReference is { } reference) _services.References?.Captured(_camera.AuditoriumId, _camera.Id, reference);
+                if (pass != PassKind.Health && _services.Collection is { } collection)
+                {
+                    var scores = options.Scores;
+                    collection.Offer(_camera.AuditoriumId, _camera.Id, analysis, MatFrame.MatOf(frame), scores.For, _modelName, _modelVersion);
+                }
 
                 if (pass == PassKind.Occupancy)
                 {
@@ -290,6 +329,28 @@ public sealed partial class CameraWorker : IAsyncDisposable
         finally
         {
             frame.Dispose();
+        }
+    }
+
+    /// <summary>Applies the camera's stored empty-hall references when the pipeline was rebuilt or new ones were pulled.</summary>
+    private void ApplyReferences()
+    {
+        if (_services.References is not { } references || _analyzer is null) return;
+        long version = references.Version(_camera.AuditoriumId, _camera.Id);
+        if (version == _referenceVersion) return;
+        _referenceVersion = version;
+        foreach (var stored in references.For(_camera.AuditoriumId, _camera.Id))
+        {
+            using var picture = Cv2.ImRead(stored.Path, ImreadModes.Color);
+            if (picture.Empty())
+            {
+                LogReferenceUnreadable(_logger, _camera.Id, stored.Path);
+                continue;
+            }
+
+            _analyzer.SetEmptyReference(picture, stored.Mode);
+            var mode = Core.Cameras.LightingClassifier.Name(stored.Mode);
+            LogReferenceApplied(_logger, _camera.Id, _camera.AuditoriumId, mode);
         }
     }
 
@@ -367,6 +428,12 @@ public sealed partial class CameraWorker : IAsyncDisposable
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Camera {CameraId} of auditorium {AuditoriumId}: configuration {Hash} applied")]
     private static partial void LogApplied(ILogger logger, string cameraId, string auditoriumId, string hash);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "Camera {CameraId} of auditorium {AuditoriumId}: empty-hall reference ({Mode}) applied")]
+    private static partial void LogReferenceApplied(ILogger logger, string cameraId, string auditoriumId, string mode);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Camera {CameraId}: the stored empty-hall reference {Path} cannot be read; not applied")]
+    private static partial void LogReferenceUnreadable(ILogger logger, string cameraId, string path);
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Camera {CameraId} is not analysed: {Problem}")]
     private static partial void LogNotConfigured(ILogger logger, string cameraId, string problem);

@@ -67,14 +67,6 @@ public sealed record AgentOptions
 {
     public required Uri CentralUrl { get; init; }
 
-    /// <summary>
-    /// SHA-256 of the centre's certificate (64 hex digits, upper case), as the centre writes it to
-    /// <c>DATA/tls/certificate.sha256</c>. When set, the agent trusts exactly that certificate (no certificate authority,
-    /// no host-name match needed: the centre's self-signed certificate works) and refuses any other; when null it trusts
-    /// the system's certificate store.
-    /// </summary>
-    public string? CentralCertificateSha256 { get; init; }
-
     public required string AgentId { get; init; }
 
     /// <summary>File holding the agent's API key; must be readable by the agent's user only.</summary>
@@ -98,6 +90,13 @@ public sealed record AgentOptions
     public OutboxLimits Outbox { get; init; } = new();
     public ModelLocation Models { get; init; } = new();
     public IReadOnlyList<AgentCamera> Cameras { get; init; } = [];
+
+    /// <summary>
+    /// The SHA-256 (64 hex digits) of the centre's TLS certificate (the centre writes it to DATA/tls/certificate.sha256):
+    /// when set, the agent accepts that certificate only, even if no certificate authority vouches for it. Null: the
+    /// system's trust store decides.
+    /// </summary>
+    public string? CentralCertificateSha256 { get; init; }
 
     /// <summary>The API key (read from <see cref="KeyFile"/> at start).</summary>
     public string ApiKey { get; init; } = "";
@@ -139,9 +138,9 @@ public sealed record AgentOptions
         string? pin = null;
         if (Text(obj, "centralCertificateSha256", "", problems) is { } p)
         {
-            pin = p.Replace(":", "", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant();
-            if (pin.Length != 64 || !pin.All(Uri.IsHexDigit)) problems.Add(new("centralCertificateSha256", $"'{p}' is not a SHA-256 fingerprint (64 hex digits, as in the centre's tls/certificate.sha256)"));
-            else if (central is { Scheme: not "https" }) problems.Add(new("centralCertificateSha256", $"pins a certificate, but centralUrl '{central}' is not https"));
+            pin = p.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant();
+            if (pin.Length != 64 || !pin.All(char.IsAsciiHexDigit)) problems.Add(new("centralCertificateSha256", "must be the 64 hex digits of the centre's certificate SHA-256 (the centre's DATA/tls/certificate.sha256)"));
+            else if (central is not null && central.Scheme != "https") problems.Add(new("centralCertificateSha256", $"pins a TLS certificate, but centralUrl '{central}' is not https"));
         }
 
         var agentId = Text(obj, "agentId", "", problems, required: true);

@@ -31,7 +31,7 @@ public sealed partial class AgentService : BackgroundService
     private DateTimeOffset _lastBeat;
     private TimeSpan _lastCpu;
 
-    public AgentService(AgentOptions options, SiteConfigService config, EventOutbox outbox, Uploader uploader, AnalysisScheduler scheduler, SharedModels models, AgentMetrics metrics, CpuMeter cpu, DecoderProcesses decoders, TimeProvider time, ILoggerFactory loggers)
+    public AgentService(AgentOptions options, SiteConfigService config, EventOutbox outbox, Uploader uploader, AnalysisScheduler scheduler, SharedModels models, AgentMetrics metrics, CpuMeter cpu, DecoderProcesses decoders, TimeProvider time, ILoggerFactory loggers, CameraServices? services = null)
     {
         _options = options;
         _config = config;
@@ -47,7 +47,7 @@ public sealed partial class AgentService : BackgroundService
         foreach (var camera in options.Cameras)
         {
             var siblings = options.Cameras.Where(c => c.AuditoriumId == camera.AuditoriumId).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-            _workers.Add(new CameraWorker(camera, siblings, config, outbox, scheduler, models, Rounds, metrics, time, loggers));
+            _workers.Add(new CameraWorker(camera, siblings, config, outbox, scheduler, models, Rounds, metrics, time, loggers, services));
         }
 
         decoders.Source = () => _workers.SelectMany(w => w.DecoderProcesses);
@@ -155,7 +155,8 @@ public sealed partial class AgentService : BackgroundService
                 TileMs: tiles == 0 ? 0 : Math.Round((c.DetectTime - prev.Detect).TotalMilliseconds / tiles, 2),
                 TilesReused: c.TilesReused - prev.Reused,
                 PassesSkipped: c.PassesSkipped - prev.Skipped,
-                LastError: main?.LastError ?? sub?.LastError));
+                LastError: main?.LastError ?? sub?.LastError,
+                TilesPerSecond: Math.Round(tiles / period, 2)));
             _previous[key] = (c.Analysed, c.WatchPasses, c.PassesSkipped, c.AnalysisTime, c.DetectTime, c.TilesRun, c.TilesReused, framesIn, framesSkipped);
             foreach (var (status, stream) in new[] { (main, "main"), (sub, "sub") })
             {

@@ -1,3 +1,5 @@
+using CinemaVision.Edge.Analysis;
+using CinemaVision.Edge.Collection;
 using CinemaVision.Edge.Configuration;
 using CinemaVision.Edge.Outbox;
 using CinemaVision.Edge.Upload;
@@ -10,7 +12,7 @@ public static class HealthEndpoints
 {
     public static WebApplication MapAgentEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", (AgentService agent, EventOutbox outbox, Uploader uploader, SiteConfigService config, TimeProvider time) =>
+        app.MapGet("/healthz", (AgentService agent, EventOutbox outbox, Uploader uploader, SiteConfigService config, FrameCollectionService collection, ModelRolloutService models, TimeProvider time) =>
         {
             var stats = outbox.Stats();
             var now = time.GetUtcNow();
@@ -22,6 +24,8 @@ public static class HealthEndpoints
                 online = w.MainStatus?.State == Core.Frames.FrameSourceState.Streaming,
                 lastError = w.MainStatus?.LastError ?? w.SubStatus?.LastError,
                 lastOccupancyAgeSeconds = w.LastOccupancyAgeSeconds,
+                collecting = collection.PolicyFor(w.Camera.AuditoriumId).Enabled,
+                model = models.Running(w.Camera.AuditoriumId) is { } m ? $"{m.Name} {m.Version}" : null,
             }).ToList();
             bool configured = config.Current is not null;
             var body = new
@@ -31,6 +35,7 @@ public static class HealthEndpoints
                 configuration = config.Current is { } c ? new { c.SiteId, fromCache = c.FromCache, c.FetchedAt, auditoriums = c.Auditoriums.Count, showings = c.Showings.Count } : null,
                 outbox = new { stats.Pending, stats.Bytes, stats.Produced, stats.Sent, stats.Dropped, stats.Rejected, uploadLagSeconds = stats.OldestPending is { } o ? Math.Max(0, (now - o).TotalSeconds) : 0 },
                 upload = new { lastSuccess = uploader.LastSuccess, lastError = uploader.LastError },
+                frames = new { kept = collection.Kept, uploaded = collection.Uploaded },
                 cameras,
             };
             // Not ready without any configuration (never reached the centre, no cache): nothing can be analysed.

@@ -27,7 +27,8 @@ public static class UploadBackoff
 
 /// <summary>
 /// Sends the outbox to the centre: batches of the oldest pending events, the evidence they name uploaded first; events
-/// are marked sent only on a 2xx. 429 and 503 are honoured (Retry-After), other failures back off with jitter; an event
+/// are marked sent only on a 2xx. Evidence the centre will never take (400, 409, 413, 415) is dropped with a log line and
+/// the event naming it still goes. 429 and 503 are honoured (Retry-After), other failures back off with jitter; an event
 /// the centre rejects as invalid (400) is isolated by splitting the batch and set aside with its reason, so one bad
 /// event never blocks the rest. Replays are safe: the centre stores each event id once.
 /// </summary>
@@ -173,9 +174,10 @@ public sealed partial class Uploader : BackgroundService
                     continue;
                 }
 
-                if (answer.Status == HttpStatusCode.BadRequest || answer.Status == HttpStatusCode.RequestEntityTooLarge || answer.Status == HttpStatusCode.UnsupportedMediaType)
+                if (answer.Status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.Conflict)
                 {
-                    // The centre will never take this crop: the suspicion still goes, without its picture.
+                    // The centre will never take this crop (409: the id already belongs to other bytes or another
+                    // agent, and evidence is never overwritten): the suspicion still goes, without its picture.
                     LogEvidenceRefused(_logger, id, (int)answer.Status, answer.Problem ?? "");
                     _outbox.MarkEvidenceUploaded(id);
                     continue;

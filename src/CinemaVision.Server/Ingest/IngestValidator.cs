@@ -271,6 +271,7 @@ public static class IngestValidator
                             }
 
                             Range(q + ".tileMs", cam.TileMs, 0, 1e7);
+                            Range(q + ".tilesPerSecond", cam.TilesPerSecond, 0, 1e7);
                             Range(q + ".tilesReused", cam.TilesReused, 0, 1e15);
                             Range(q + ".passesSkipped", cam.PassesSkipped, 0, 1e15);
                             Text(q + ".lastError", cam.LastError, InputRules.MaxText);
