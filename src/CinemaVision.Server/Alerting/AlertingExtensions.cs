@@ -21,6 +21,8 @@ public static class AlertingExtensions
         services.AddSingleton<IValidateOptions<AlertingOptions>, AlertingOptionsValidator>();
         services.AddOptions<EvidenceOptions>().Bind(configuration.GetSection(EvidenceOptions.Section));
         services.AddSingleton<IStateSchema, AlertSchema>();
+        services.AddSingleton<IStateSchema, AlertRuleSchema>();
+        services.AddSingleton<AlertRuleSettings>();
         services.AddSingleton<IStateSchema, EvidenceSchema>();
         services.AddSingleton<AlertStore>();
         services.AddSingleton<EvidenceStore>();
@@ -56,6 +58,17 @@ public static class AlertingExtensions
                 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["note"] = [bad] })
                 : Lifecycle(() => engine.Resolve(id, user.Identity?.Name ?? "?", body.Note))).RequireAuthorization(Policies.Security);
         alerts.MapGet("/rules", (AlertEngine engine) => Results.Ok(engine.Rules)).RequireAuthorization(Policies.Viewer);
+
+        // An administrator changes rules at runtime (the dashboard's settings page calls the same service): validated
+        // field by field, audit-logged, in force for the next event.
+        alerts.MapPut("/rules/{name}", (string name, AlertRuleEdit body, AlertRuleSettings settings, ClaimsPrincipal user) =>
+        {
+            if (!string.Equals(body.Name, name, StringComparison.Ordinal)) return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"must be the name in the path ('{name}')."] }, title: "Invalid rule");
+            var problems = settings.Save(body, user.Identity?.Name ?? "?");
+            return problems.Count > 0 ? Results.ValidationProblem(problems, title: "Invalid rule") : Results.Ok(settings.Entries.First(e => e.Rule.Name == name));
+        }).RequireAuthorization(Policies.Admin);
+        alerts.MapDelete("/rules/{name}", (string name, AlertRuleSettings settings, ClaimsPrincipal user) =>
+            settings.Revert(name, user.Identity?.Name ?? "?") ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Policies.Admin);
 
         // Live push for dashboards and wall screens: server-sent events, one JSON alert per event.
         alerts.MapGet("/stream", async (HttpContext http, IAlertFeed feed, CancellationToken ct) =>
