@@ -26,7 +26,7 @@ public sealed partial class AlertEngine : BackgroundService
     private const int SignalChunk = 200;
     private readonly AlertStore _store;
     private readonly IAlertFeed _feed;
-    private readonly Dictionary<string, INotificationChannel> _channels;
+    private readonly NotificationChannels _channels;
     private readonly AlertRuleSettings _rules;
     private readonly AlertingOptions _options;
     private readonly IngestDatabase _ingest;
@@ -39,11 +39,11 @@ public sealed partial class AlertEngine : BackgroundService
     private readonly SemaphoreSlim _dispatchWake = new(0, 1);
     private readonly HashSet<string> _inFlight = [];
 
-    public AlertEngine(AlertStore store, IAlertFeed feed, IEnumerable<INotificationChannel> channels, IOptions<AlertingOptions> options, AlertRuleSettings rules, IngestDatabase ingest, IngestSignals signals, IngestBacklog backlog, ServerMetrics metrics, TimeProvider time, ILogger<AlertEngine> logger)
+    public AlertEngine(AlertStore store, IAlertFeed feed, NotificationChannels channels, IOptions<AlertingOptions> options, AlertRuleSettings rules, IngestDatabase ingest, IngestSignals signals, IngestBacklog backlog, ServerMetrics metrics, TimeProvider time, ILogger<AlertEngine> logger)
     {
         _store = store;
         _feed = feed;
-        _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        _channels = channels;
         _options = options.Value;
         _rules = rules;
         _ingest = ingest;
@@ -387,7 +387,7 @@ public sealed partial class AlertEngine : BackgroundService
     {
         var at = _time.GetUtcNow();
         var alert = _store.Get(item.AlertId);
-        if (alert is null || !_channels.TryGetValue(item.Channel, out var channel))
+        if (alert is null || _channels.Find(item.Channel) is not { } channel)
         {
             _store.InTransaction((c, tx) =>
             {

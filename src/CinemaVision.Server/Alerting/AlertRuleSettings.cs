@@ -78,7 +78,7 @@ public sealed record AlertRuleEntry(AlertRuleEdit Rule, bool Configured, bool Ch
 /// so a saved change applies to the next event without a restart. Every change is validated field by field and
 /// audit-logged (<c>alert.rule-set</c>, <c>alert.rule-revert</c>).
 /// </summary>
-public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions> options, AuditLog audit, TimeProvider time)
+public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions> options, NotificationChannels channels, AuditLog audit, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private IReadOnlyList<AlertRuleEntry>? _entries;
@@ -99,8 +99,8 @@ public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions
     /// <summary>The categories that raise alerts (those <see cref="AlertSignal.From(IngestBatch)"/> produces).</summary>
     public static IReadOnlyList<EventCategory> Categories { get; } = [EventCategory.Piracy, EventCategory.Anomaly, EventCategory.CameraHealth];
 
-    /// <summary>The channels a rule may name: those configured (channels themselves are set in the configuration).</summary>
-    public IReadOnlyList<string> ChannelNames => [.. options.Value.ChannelNames()];
+    /// <summary>The channels a rule may name: those in force (configured, or added by an administrator).</summary>
+    public IReadOnlyList<string> ChannelNames => channels.Names;
 
     /// <summary>The enabled rules in force, in order: configured rules first (changed in place), then added ones.</summary>
     public IReadOnlyList<AlertRule> Rules

@@ -30,16 +30,8 @@ public static class AlertingExtensions
         services.AddSingleton<IAlertFeed, AlertFeed>();
         // The URL carries the robot's key: the client's request logging (which prints it) is removed.
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
-        services.AddSingleton<IEnumerable<INotificationChannel>>(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<AlertingOptions>>().Value;
-            var list = new List<INotificationChannel> { new LiveChannel(sp.GetRequiredService<IAlertFeed>()) };
-            if (o.Email is { } email) list.Add(new EmailChannel(email, sp.GetRequiredService<EvidenceStore>()));
-            var http = sp.GetRequiredService<IHttpClientFactory>();
-            foreach (var w in o.Webhooks) list.Add(new WebhookChannel(w, http.CreateClient("webhooks"), sp.GetRequiredService<TimeProvider>()));
-            if (o.Mqtt is { } mqtt) list.Add(new MqttChannel(mqtt));
-            return list;
-        });
+        services.AddSingleton<IStateSchema, AlertChannelSchema>();
+        services.AddSingleton<NotificationChannels>();
         services.AddSingleton<AlertEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
         return services;

@@ -4,8 +4,10 @@ using System.Text.Json;
 using CinemaVision.Core.Collection;
 using CinemaVision.Core.Events;
 using CinemaVision.Core.Models;
+using CinemaVision.Server.Alerting;
 using CinemaVision.Server.Auth;
 using CinemaVision.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -188,12 +190,13 @@ public sealed class DashboardDataAndSettingsTests(DashboardHost host)
             await page.FillAsync("#rule-escalate", "0");
             await page.ClickAsync("#rule-save");
             await Expect(page.Locator("#rule-editor")).ToContainTextAsync("more than 0");
+            await DashboardHost.ScreenshotAsync(page, "22-settings-alert-rule-editor");
 
             await page.FillAsync("#rule-escalate", "5");
             await page.Locator("#rule-enabled input").UncheckAsync();
             await page.ClickAsync("#rule-save");
             await Expect(page.Locator("[data-rule-state=anomaly]")).ToHaveAttributeAsync("data-enabled", "off");
-            await DashboardHost.ScreenshotAsync(page, "22-settings-alert-rule-off");
+            await DashboardHost.ScreenshotAsync(page, "22-settings-alert-rule-off-saved");
 
             var at = DateTimeOffset.UtcNow;
             await DashboardHost.IngestAsync(agent, Samples.Batch("edge-rules", "b-rules-1", anomalies: [Samples.Anomaly("an-rules-off", DashboardHost.Site, "hall-rules", at)]));
@@ -244,6 +247,64 @@ public sealed class DashboardDataAndSettingsTests(DashboardHost host)
         await DashboardHost.ScreenshotAsync(page, "23-settings-alerting-test-message");
         var audit = await host.GetJsonAsync("/api/v1/admin/audit?q=alert.channel-test");
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("subject").GetString() == "email" && e.GetProperty("detail").GetString() == "ok");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Channels_EditedByAnAdmin_AreUsedByTheNextMessage_AndSecretsAreNeverShownBack()
+    {
+        var page = await host.SignInAsync("admin", ServerFactory.AdminPassword);
+        await page.GotoAsync("/settings/alerting");
+        await DashboardHost.WaitForDashboardAsync(page);
+        try
+        {
+            // A bad sender is named under its field; nothing changes.
+            await page.ClickAsync("[data-edit-channel=email]");
+            await Expect(page.Locator("#channel-to")).ToHaveValueAsync("security@e2e.test");
+            await page.FillAsync("#channel-from", "not-an-address");
+            await page.ClickAsync("#channel-save");
+            await Expect(page.Locator("#channel-editor")).ToContainTextAsync("must be an e-mail address");
+
+            // New recipients, saved: the next test message goes to them, without a restart.
+            await page.FillAsync("#channel-from", "cinemavision@e2e.test");
+            await page.FillAsync("#channel-to", "night-desk@e2e.test");
+            await page.ClickAsync("#channel-save");
+            await Expect(page.Locator("#channel-editor")).ToHaveCountAsync(0);
+            await page.ClickAsync("[data-test-channel=email]");
+            await Expect(page.Locator("[data-test-result=email]")).ToHaveTextAsync("delivered", Live);
+            Assert.True(await PollAsync(() => Task.FromResult(host.Smtp.Messages().Any(m => m.Contains("To: night-desk@e2e.test", StringComparison.Ordinal)))), "the message went to the new recipient");
+
+            // A webhook added with a robot key in its URL and a signing secret: neither is ever rendered or logged.
+            await page.ClickAsync("#channel-add-webhook");
+            await page.FillAsync("#channel-name", "ops-robot");
+            await page.FillAsync("#channel-url", "https://robots.example.test/send?key=robot-key-4711");
+            await page.FillAsync("#channel-secret", "SEC-signing-0815");
+            await page.ClickAsync("#channel-save");
+            await Expect(page.Locator("[data-test-channel='webhook:ops-robot']")).ToHaveCountAsync(1);
+            await page.ClickAsync("[data-edit-channel='webhook:ops-robot']");
+            await Expect(page.Locator("#channel-url")).ToHaveValueAsync("");
+            await Expect(page.Locator("#channel-secret")).ToHaveValueAsync("");
+            await DashboardHost.ScreenshotAsync(page, "24-settings-alerting-channel-editor");
+            var html = await page.ContentAsync();
+            Assert.DoesNotContain("robot-key-4711", html, StringComparison.Ordinal);
+            Assert.DoesNotContain("SEC-signing-0815", html, StringComparison.Ordinal);
+            var audit = await host.GetJsonAsync("/api/v1/admin/audit?q=alert.channel-set");
+            Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("subject").GetString() == "webhook:ops-robot");
+            Assert.DoesNotContain("robot-key-4711", audit.ToString(), StringComparison.Ordinal);
+
+            // Saved again without a URL: the stored one is kept (the channel still has its URL).
+            await page.ClickAsync("#channel-save");
+            await Expect(page.Locator("#channel-editor")).ToHaveCountAsync(0);
+            var channels = host.Services.GetRequiredService<NotificationChannels>();
+            Assert.Equal("https://robots.example.test/send?key=robot-key-4711", channels.Webhooks.Single(w => w.Name == "ops-robot").Url);
+        }
+        finally
+        {
+            var channels = host.Services.GetRequiredService<NotificationChannels>();
+            channels.Revert("email", "test");
+            channels.Revert("webhook:ops-robot", "test");
+        }
+
         await page.Context.CloseAsync();
     }
 
