@@ -61,6 +61,9 @@ public sealed class NotificationChannels(IOptions<AlertingOptions> options, Stat
 
     public ChannelChange? ChangeOf(string name) => Current.Changes.GetValueOrDefault(name);
 
+    /// <summary>Whether the configuration has this channel (reverting a change restores it) or an administrator added it (reverting removes it).</summary>
+    public bool IsConfigured(string name) => options.Value.ChannelNames().Contains(name, StringComparer.Ordinal);
+
     /// <summary>Saves the e-mail channel when valid (an empty password keeps the stored one); audit-logged without the password.</summary>
     public IReadOnlyDictionary<string, string[]> SaveEmail(EmailChannelOptions edit, string by)
     {
