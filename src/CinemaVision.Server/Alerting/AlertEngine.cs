@@ -26,8 +26,8 @@ public sealed partial class AlertEngine : BackgroundService
     private const int SignalChunk = 200;
     private readonly AlertStore _store;
     private readonly IAlertFeed _feed;
-    private readonly Dictionary<string, INotificationChannel> _channels;
-    private readonly IReadOnlyList<AlertRule> _rules;
+    private readonly NotificationChannels _channels;
+    private readonly AlertRuleSettings _rules;
     private readonly AlertingOptions _options;
     private readonly IngestDatabase _ingest;
     private readonly IngestSignals _signals;
@@ -39,13 +39,13 @@ public sealed partial class AlertEngine : BackgroundService
     private readonly SemaphoreSlim _dispatchWake = new(0, 1);
     private readonly HashSet<string> _inFlight = [];
 
-    public AlertEngine(AlertStore store, IAlertFeed feed, IEnumerable<INotificationChannel> channels, IOptions<AlertingOptions> options, IngestDatabase ingest, IngestSignals signals, IngestBacklog backlog, ServerMetrics metrics, TimeProvider time, ILogger<AlertEngine> logger)
+    public AlertEngine(AlertStore store, IAlertFeed feed, NotificationChannels channels, IOptions<AlertingOptions> options, AlertRuleSettings rules, IngestDatabase ingest, IngestSignals signals, IngestBacklog backlog, ServerMetrics metrics, TimeProvider time, ILogger<AlertEngine> logger)
     {
         _store = store;
         _feed = feed;
-        _channels = channels.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        _channels = channels;
         _options = options.Value;
-        _rules = _options.EffectiveRules();
+        _rules = rules;
         _ingest = ingest;
         _signals = signals;
         _backlog = backlog;
@@ -54,7 +54,8 @@ public sealed partial class AlertEngine : BackgroundService
         _logger = logger;
     }
 
-    public IReadOnlyList<AlertRule> Rules => _rules;
+    /// <summary>The enabled rules in force now (the configuration with an administrator's changes, read for every decision).</summary>
+    public IReadOnlyList<AlertRule> Rules => _rules.Rules;
 
     public override void Dispose()
     {
@@ -182,7 +183,7 @@ public sealed partial class AlertEngine : BackgroundService
         var e = IngestJson.Deserialize(row.Body);
         foreach (var signal in AlertSignal.From(new IngestBatch("-", row.AgentId, now, [e])))
         {
-            foreach (var rule in _rules.Where(r => r.Matches(signal)))
+            foreach (var rule in _rules.Rules.Where(r => r.Matches(signal)))
             {
                 var existing = AlertStore.LatestInGroup(c, tx, rule.GroupKey(signal));
                 var decision = AlertPolicy.OnSignal(existing, rule, signal, AlertStore.ActiveMutes(c, tx, now), now);
@@ -248,7 +249,7 @@ public sealed partial class AlertEngine : BackgroundService
     public void EscalateDue()
     {
         var now = _time.GetUtcNow();
-        var rules = _rules.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        var rules = _rules.Rules.ToDictionary(r => r.Name, StringComparer.Ordinal);
         foreach (var open in _store.Open())
         {
             if (!rules.TryGetValue(open.RuleName, out var rule))
@@ -386,7 +387,7 @@ public sealed partial class AlertEngine : BackgroundService
     {
         var at = _time.GetUtcNow();
         var alert = _store.Get(item.AlertId);
-        if (alert is null || !_channels.TryGetValue(item.Channel, out var channel))
+        if (alert is null || _channels.Find(item.Channel) is not { } channel)
         {
             _store.InTransaction((c, tx) =>
             {

@@ -21,6 +21,8 @@ public static class AlertingExtensions
         services.AddSingleton<IValidateOptions<AlertingOptions>, AlertingOptionsValidator>();
         services.AddOptions<EvidenceOptions>().Bind(configuration.GetSection(EvidenceOptions.Section));
         services.AddSingleton<IStateSchema, AlertSchema>();
+        services.AddSingleton<IStateSchema, AlertRuleSchema>();
+        services.AddSingleton<AlertRuleSettings>();
         services.AddSingleton<IStateSchema, EvidenceSchema>();
         services.AddSingleton<AlertStore>();
         services.AddSingleton<EvidenceStore>();
@@ -28,16 +30,8 @@ public static class AlertingExtensions
         services.AddSingleton<IAlertFeed, AlertFeed>();
         // The URL carries the robot's key: the client's request logging (which prints it) is removed.
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(15)).RemoveAllLoggers();
-        services.AddSingleton<IEnumerable<INotificationChannel>>(sp =>
-        {
-            var o = sp.GetRequiredService<IOptions<AlertingOptions>>().Value;
-            var list = new List<INotificationChannel> { new LiveChannel(sp.GetRequiredService<IAlertFeed>()) };
-            if (o.Email is { } email) list.Add(new EmailChannel(email, sp.GetRequiredService<EvidenceStore>()));
-            var http = sp.GetRequiredService<IHttpClientFactory>();
-            foreach (var w in o.Webhooks) list.Add(new WebhookChannel(w, http.CreateClient("webhooks"), sp.GetRequiredService<TimeProvider>()));
-            if (o.Mqtt is { } mqtt) list.Add(new MqttChannel(mqtt));
-            return list;
-        });
+        services.AddSingleton<IStateSchema, AlertChannelSchema>();
+        services.AddSingleton<NotificationChannels>();
         services.AddSingleton<AlertEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertEngine>());
         return services;
@@ -56,6 +50,17 @@ public static class AlertingExtensions
                 ? Results.ValidationProblem(new Dictionary<string, string[]> { ["note"] = [bad] })
                 : Lifecycle(() => engine.Resolve(id, user.Identity?.Name ?? "?", body.Note))).RequireAuthorization(Policies.Security);
         alerts.MapGet("/rules", (AlertEngine engine) => Results.Ok(engine.Rules)).RequireAuthorization(Policies.Viewer);
+
+        // An administrator changes rules at runtime (the dashboard's settings page calls the same service): validated
+        // field by field, audit-logged, in force for the next event.
+        alerts.MapPut("/rules/{name}", (string name, AlertRuleEdit body, AlertRuleSettings settings, ClaimsPrincipal user) =>
+        {
+            if (!string.Equals(body.Name, name, StringComparison.Ordinal)) return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"must be the name in the path ('{name}')."] }, title: "Invalid rule");
+            var problems = settings.Save(body, user.Identity?.Name ?? "?");
+            return problems.Count > 0 ? Results.ValidationProblem(problems, title: "Invalid rule") : Results.Ok(settings.Entries.First(e => e.Rule.Name == name));
+        }).RequireAuthorization(Policies.Admin);
+        alerts.MapDelete("/rules/{name}", (string name, AlertRuleSettings settings, ClaimsPrincipal user) =>
+            settings.Revert(name, user.Identity?.Name ?? "?") ? Results.NoContent() : Results.NotFound()).RequireAuthorization(Policies.Admin);
 
         // Live push for dashboards and wall screens: server-sent events, one JSON alert per event.
         alerts.MapGet("/stream", async (HttpContext http, IAlertFeed feed, CancellationToken ct) =>

@@ -85,6 +85,22 @@ public sealed class EmailChannelOptions
     public string? Password { get; set; }
     public string From { get; set; } = "";
     public List<string> To { get; set; } = [];
+
+    /// <summary>What is wrong, by field (camelCase): one check for the configuration and for a change on the dashboard.</summary>
+    public IEnumerable<(string Field, string Message)> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Host)) yield return ("host", "is required.");
+        if (Port is <= 0 or > 65535) yield return ("port", $"must be 1-65535 (was {Port}).");
+        if (!From.Contains('@', StringComparison.Ordinal)) yield return ("from", $"must be an e-mail address (was '{From}').");
+        if (To.Count == 0 || To.Any(t => !t.Contains('@', StringComparison.Ordinal))) yield return ("to", "needs one or more e-mail addresses.");
+    }
+
+    public EmailChannelOptions Copy()
+    {
+        var copy = (EmailChannelOptions)MemberwiseClone();
+        copy.To = [.. To];
+        return copy;
+    }
 }
 
 public enum WebhookFormat
@@ -104,6 +120,16 @@ public sealed class WebhookChannelOptions
 
     /// <summary>DingTalk robot signing secret (HMAC-SHA256 of timestamp + secret), if the robot uses one.</summary>
     public string? Secret { get; set; }
+
+    /// <summary>What is wrong, by field (camelCase). The URL is a secret (robot keys ride in its query): never repeated in a message.</summary>
+    public IEnumerable<(string Field, string Message)> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Name)) yield return ("name", "is required.");
+        if (!Uri.TryCreate(Url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)) yield return ("url", "must be an absolute http(s) URL.");
+        if (!Enum.IsDefined(Format)) yield return ("format", "one of Generic, WeCom, DingTalk, Slack.");
+    }
+
+    public WebhookChannelOptions Copy() => (WebhookChannelOptions)MemberwiseClone();
 }
 
 public sealed class MqttChannelOptions
@@ -113,6 +139,16 @@ public sealed class MqttChannelOptions
     public string Topic { get; set; } = "cinemavision/alerts";
     public string? UserName { get; set; }
     public string? Password { get; set; }
+
+    /// <summary>What is wrong, by field (camelCase).</summary>
+    public IEnumerable<(string Field, string Message)> Problems()
+    {
+        if (string.IsNullOrWhiteSpace(Host)) yield return ("host", "is required.");
+        if (Port is <= 0 or > 65535) yield return ("port", $"must be 1-65535 (was {Port}).");
+        if (string.IsNullOrWhiteSpace(Topic) || Topic.Contains('#', StringComparison.Ordinal) || Topic.Contains('+', StringComparison.Ordinal)) yield return ("topic", $"must be a plain topic without wildcards (was '{Topic}').");
+    }
+
+    public MqttChannelOptions Copy() => (MqttChannelOptions)MemberwiseClone();
 }
 
 /// <summary>Names every bad alerting key at once.</summary>
@@ -122,28 +158,10 @@ public sealed class AlertingOptionsValidator : IValidateOptions<AlertingOptions>
     {
         var errors = new List<string>();
         const string P = AlertingOptions.Section;
-        if (o.Email is { } e)
-        {
-            if (string.IsNullOrWhiteSpace(e.Host)) errors.Add($"{P}:Email:Host is required.");
-            if (e.Port is <= 0 or > 65535) errors.Add($"{P}:Email:Port must be 1-65535 (was {e.Port}).");
-            if (!e.From.Contains('@', StringComparison.Ordinal)) errors.Add($"{P}:Email:From must be an e-mail address (was '{e.From}').");
-            if (e.To.Count == 0 || e.To.Any(t => !t.Contains('@', StringComparison.Ordinal))) errors.Add($"{P}:Email:To needs one or more e-mail addresses.");
-        }
-
-        for (int i = 0; i < o.Webhooks.Count; i++)
-        {
-            var w = o.Webhooks[i];
-            if (string.IsNullOrWhiteSpace(w.Name)) errors.Add($"{P}:Webhooks:{i}:Name is required.");
-            // The URL is a secret (robot keys ride in its query): never repeated in a message.
-            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)) errors.Add($"{P}:Webhooks:{i}:Url must be an absolute http(s) URL.");
-        }
-
-        if (o.Mqtt is { } m)
-        {
-            if (string.IsNullOrWhiteSpace(m.Host)) errors.Add($"{P}:Mqtt:Host is required.");
-            if (m.Port is <= 0 or > 65535) errors.Add($"{P}:Mqtt:Port must be 1-65535 (was {m.Port}).");
-            if (string.IsNullOrWhiteSpace(m.Topic) || m.Topic.Contains('#', StringComparison.Ordinal) || m.Topic.Contains('+', StringComparison.Ordinal)) errors.Add($"{P}:Mqtt:Topic must be a plain topic without wildcards (was '{m.Topic}').");
-        }
+        // The same checks as a change made on the dashboard (ChannelProblems), named by configuration key here.
+        if (o.Email is { } e) errors.AddRange(e.Problems().Select(p => $"{P}:Email:{Key(p.Field)} {p.Message}"));
+        for (int i = 0; i < o.Webhooks.Count; i++) errors.AddRange(o.Webhooks[i].Problems().Select(p => $"{P}:Webhooks:{i}:{Key(p.Field)} {p.Message}"));
+        if (o.Mqtt is { } m) errors.AddRange(m.Problems().Select(p => $"{P}:Mqtt:{Key(p.Field)} {p.Message}"));
 
         if (o.MaxAttempts is < 1 or > 50) errors.Add($"{P}:MaxAttempts must be 1-50 (was {o.MaxAttempts}).");
         if (o.RetryDelaySeconds <= 0) errors.Add($"{P}:RetryDelaySeconds must be positive.");
@@ -162,4 +180,6 @@ public sealed class AlertingOptionsValidator : IValidateOptions<AlertingOptions>
         foreach (var dup in o.Rules.GroupBy(r => r.Name, StringComparer.Ordinal).Where(g => g.Count() > 1)) errors.Add($"{P}:Rules: duplicate rule name '{dup.Key}'.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    private static string Key(string field) => char.ToUpperInvariant(field[0]) + field[1..];
 }

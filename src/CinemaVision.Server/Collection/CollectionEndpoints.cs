@@ -70,9 +70,7 @@ public static class CollectionEndpoints
         frames.MapGet("/", (string? siteId, string? auditoriumId, DateTimeOffset? from, DateTimeOffset? to, string? reason, string? eventKind, double? minUncertainty, int? limit,
             CollectedFrameStore store, AuditLog audit, ClaimsPrincipal user) =>
         {
-            var list = store.List(new FrameQuery(siteId, auditoriumId, from, to, reason, eventKind, minUncertainty, limit ?? 500));
-            audit.Write(user.Identity?.Name ?? "?", "frames.list", $"{siteId ?? "*"}/{auditoriumId ?? "*"}", $"{list.Count} frames; from {from:O} to {to:O} reason {reason} kind {eventKind} uncertainty>={minUncertainty}");
-            return Results.Ok(list);
+            return Results.Ok(ListFrames(store, audit, new FrameQuery(siteId, auditoriumId, from, to, reason, eventKind, minUncertainty, limit ?? 500), user.Identity?.Name ?? "?"));
         });
         frames.MapGet("/{id}", (string id, CollectedFrameStore store, AuditLog audit, ClaimsPrincipal user) =>
         {
@@ -88,22 +86,46 @@ public static class CollectionEndpoints
         });
         frames.MapDelete("/{id}", (string id, CollectedFrameStore store, AuditLog audit, ClaimsPrincipal user) =>
         {
-            if (!store.Delete(id)) return Results.NotFound();
-            audit.Write(user.Identity?.Name ?? "?", "frames.delete", id);
-            return Results.NoContent();
+            return DeleteFrame(store, audit, id, user.Identity?.Name ?? "?") ? Results.NoContent() : Results.NotFound();
         });
 
         var sites = app.MapGroup("/api/v1/sites/{siteId}").WithTags("Frame collection");
         sites.MapGet("/collection", (string siteId, CollectionSettingsStore settings) => Results.Ok(settings.ForSite(siteId))).RequireAuthorization(Policies.DataTeam);
         sites.MapPut("/auditoriums/{auditoriumId}/collection", (string siteId, string auditoriumId, FrameCollectionPolicy policy, CollectionSettingsStore settings, AuditLog audit, ClaimsPrincipal user) =>
         {
-            var problems = policy.Validate().ToList();
-            if (problems.Count > 0) return Results.Problem(statusCode: 400, title: "Invalid collection policy", detail: string.Join(" ", problems));
-            settings.Save(siteId, auditoriumId, policy, user.Identity?.Name ?? "?");
-            audit.Write(user.Identity?.Name ?? "?", "collection.set", $"{siteId}/{auditoriumId}", policy.Enabled ? $"on, {policy.RetentionDays} days, {policy.MaxBytes} bytes" : "off");
-            return Results.Ok(policy);
+            var problems = SetPolicy(settings, audit, siteId, auditoriumId, policy, user.Identity?.Name ?? "?");
+            return problems.Count > 0 ? Results.Problem(statusCode: 400, title: "Invalid collection policy", detail: string.Join(" ", problems)) : Results.Ok(policy);
         }).RequireAuthorization(Policies.Admin);
         return app;
+    }
+
+    /// <summary>Lists frames and writes <c>frames.list</c> to the audit log: the one path for the endpoint and the dashboard.</summary>
+    public static IReadOnlyList<CollectedFrameInfo> ListFrames(CollectedFrameStore store, AuditLog audit, FrameQuery q, string by)
+    {
+        var list = store.List(q);
+        audit.Write(by, "frames.list", $"{q.SiteId ?? "*"}/{q.AuditoriumId ?? "*"}", $"{list.Count} frames; from {q.From:O} to {q.To:O} reason {q.Reason} kind {q.EventKind} uncertainty>={q.MinUncertainty}");
+        return list;
+    }
+
+    /// <summary>Deletes a frame and writes <c>frames.delete</c> to the audit log; false when there was no such frame.</summary>
+    public static bool DeleteFrame(CollectedFrameStore store, AuditLog audit, string id, string by)
+    {
+        if (!store.Delete(id)) return false;
+        audit.Write(by, "frames.delete", id);
+        return true;
+    }
+
+    /// <summary>
+    /// Validates and saves an auditorium's collection policy and writes <c>collection.set</c> to the audit log: the one
+    /// path for <c>PUT .../collection</c> and the dashboard. Returns the problems (nothing saved) when it is invalid.
+    /// </summary>
+    public static IReadOnlyList<string> SetPolicy(CollectionSettingsStore settings, AuditLog audit, string siteId, string auditoriumId, FrameCollectionPolicy policy, string by)
+    {
+        var problems = policy.Validate().ToList();
+        if (problems.Count > 0) return problems;
+        settings.Save(siteId, auditoriumId, policy, by);
+        audit.Write(by, "collection.set", $"{siteId}/{auditoriumId}", policy.Enabled ? $"on, {policy.RetentionDays} days, {policy.MaxBytes} bytes" : "off");
+        return problems;
     }
 
     private static IEnumerable<string> Validate(CollectedFrameMeta? meta)

@@ -82,10 +82,8 @@ public static partial class ModelEndpoints
         sites.MapGet("/models", (string siteId, ModelVersionStore store) => Results.Ok(store.ForSite(siteId))).RequireAuthorization(Policies.Viewer);
         sites.MapPut("/auditoriums/{auditoriumId}/model", (string siteId, string auditoriumId, AssignModelRequest body, ModelVersionStore store, AuditLog audit, ClaimsPrincipal user) =>
         {
-            if (store.Get(body.Name, body.Version) is null) return NotFound(body.Name, body.Version);
-            store.Assign(siteId, auditoriumId, body.Name, body.Version, user.Identity?.Name ?? "?");
-            audit.Write(user.Identity?.Name ?? "?", "model.assign", $"{siteId}/{auditoriumId}", $"{body.Name} {body.Version}");
-            return Results.Ok(store.ForSite(siteId).First(a => a.AuditoriumId == auditoriumId));
+            var assigned = Assign(store, audit, siteId, auditoriumId, body.Name, body.Version, user.Identity?.Name ?? "?");
+            return assigned is null ? NotFound(body.Name, body.Version) : Results.Ok(assigned);
         }).RequireAuthorization(Policies.Admin);
 
         // What agents pull: the versions assigned to their site's auditoriums, then each file (hash-verified by the agent).
@@ -117,6 +115,18 @@ public static partial class ModelEndpoints
             return Results.NoContent();
         });
         return app;
+    }
+
+    /// <summary>
+    /// Assigns a stored version to an auditorium and writes <c>model.assign</c> to the audit log: the one path for
+    /// <c>PUT .../model</c> and the dashboard's models page. Null when the version is not stored.
+    /// </summary>
+    public static AuditoriumModel? Assign(ModelVersionStore store, AuditLog audit, string siteId, string auditoriumId, string name, string version, string by)
+    {
+        if (store.Get(name, version) is null) return null;
+        store.Assign(siteId, auditoriumId, name, version, by);
+        audit.Write(by, "model.assign", $"{siteId}/{auditoriumId}", $"{name} {version}");
+        return store.ForSite(siteId).First(a => a.AuditoriumId == auditoriumId);
     }
 
     private static IResult File(HttpContext http, ModelVersionStore store, string name, string version)

@@ -272,7 +272,7 @@ public sealed class DashboardEndToEndTests(DashboardHost host)
         await page.Context.CloseAsync();
     }
 
-    private static string TestAssetPath(string relative)
+    internal static string TestAssetPath(string relative)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -20,8 +20,11 @@ namespace CinemaVision.Server.Tests.Dashboard;
 public sealed class DashboardHost : IAsyncLifetime
 {
     public const string Site = "site-e2e";
-    private readonly ServerFactory _server = new(new Dictionary<string, string?> { ["CinemaVision:DefaultTimeZone"] = "Asia/Shanghai" });
+    private ServerFactory _server = null!;
     private IPlaywright? _playwright;
+
+    /// <summary>The real SMTP server (aiosmtpd) the host's e-mail channel sends to.</summary>
+    public SmtpSink Smtp { get; private set; } = null!;
 
     public string BaseUrl { get; private set; } = "";
 
@@ -34,6 +37,15 @@ public sealed class DashboardHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Smtp = await SmtpSink.StartAsync();
+        _server = new(new Dictionary<string, string?>
+        {
+            ["CinemaVision:DefaultTimeZone"] = "Asia/Shanghai",
+            ["CinemaVision:Alerting:Email:Host"] = "127.0.0.1",
+            ["CinemaVision:Alerting:Email:Port"] = Smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["CinemaVision:Alerting:Email:From"] = "cinemavision@e2e.test",
+            ["CinemaVision:Alerting:Email:To:0"] = "security@e2e.test",
+        });
         _server.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
         _server.StartServer();
         var addresses = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -55,6 +67,7 @@ public sealed class DashboardHost : IAsyncLifetime
         await Browser.DisposeAsync();
         _playwright?.Dispose();
         await _server.DisposeAsync();
+        await Smtp.DisposeAsync();
     }
 
     /// <summary>A browser signed in through the sign-in page, on the dashboard once the live connection rendered it.</summary>

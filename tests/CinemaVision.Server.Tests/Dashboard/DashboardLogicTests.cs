@@ -22,6 +22,26 @@ public sealed class DashboardLogicTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("cv-dash-").FullName;
 
+    [Theory]
+    [InlineData(null, null, null, "none")]
+    [InlineData("2", null, null, "waiting")]
+    [InlineData("2", "2", "staged", "waiting")]
+    [InlineData("2", "2", "running", "running")]
+    [InlineData("2", "1", "running", "differs")]
+    [InlineData("2", "1", "rolled-back", "problem")]
+    [InlineData("2", "2", "failed", "problem")]
+    [InlineData(null, "1", "running", "builtIn")]
+    public void ModelsPage_AssignedAgainstReported_SaysWhereTheRollOutIs(string? assigned, string? reported, string? state, string expected)
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        var model = new CinemaVision.Server.Models.AuditoriumModel(
+            "hall-1",
+            assigned is null ? null : new CinemaVision.Server.Models.ModelAssignment("heads", assigned, "sha", "admin", at),
+            reported is null ? null : new CinemaVision.Server.Models.ModelRunReport("edge-1", "heads", reported, state!, null, at));
+
+        Assert.Equal(expected, CinemaVision.Server.Components.Pages.Models.Agreement(model).Key);
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
