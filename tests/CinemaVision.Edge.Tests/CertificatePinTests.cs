@@ -159,7 +159,7 @@ public sealed class CertificatePinTests : IAsyncLifetime
 
             var (options, problems) = AgentOptions.Parse($$"""{ "centralUrl": "https://10.0.0.2:8443", "centralCertificateSha256": "{{colons}}", "agentId": "edge-1", "keyFile": "agent.key", "dataDirectory": "data", {{Cameras}} }""", dir);
             Assert.Empty(problems);
-            Assert.Equal(string.Concat(Enumerable.Repeat("AB", 32)), options!.CentralCertificateSha256);
+            Assert.Equal(string.Concat(Enumerable.Repeat("ab", 32)), options!.CentralCertificateSha256);
 
             (_, problems) = AgentOptions.Parse($$"""{ "centralUrl": "https://10.0.0.2:8443", "centralCertificateSha256": "12ab", "agentId": "edge-1", "keyFile": "agent.key", "dataDirectory": "data", {{Cameras}} }""", dir);
             Assert.Contains(problems, p => p.Path == "centralCertificateSha256" && p.Message.Contains("64 hex digits", StringComparison.Ordinal));
