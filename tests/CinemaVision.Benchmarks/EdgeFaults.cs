@@ -102,6 +102,16 @@ internal static class EdgeFaults
         await system.Agent.StopAsync();
         var counts = system.Count();
         Say(counts.ToString());
+        if (counts.Lost > 0)
+        {
+            // Where the missing events stand in the agent's outbox (0 pending, 1 sent, 2 set aside as rejected), by type.
+            var outbox = system.Agent.ReadOutbox();
+            var ledger = system.Centre.LedgerOf(EdgeSystem.AgentId);
+            foreach (var g in outbox.Events.Where(e => !ledger.ContainsKey(e.Key)).GroupBy(e => (e.Value.State, e.Value.Type)))
+            {
+                Say($"  not stored: {g.Count()} {g.Key.Type} in outbox state {g.Key.State}");
+            }
+        }
         Console.WriteLine(FormattableString.Invariant($"edge-faults: {counts.Produced} produced, {counts.Stored} stored, {counts.Lost} lost, {counts.Doubled} doubled; {killed} SIGKILLs, centre down {outage.TotalSeconds:0.0} s; {clock.Elapsed.TotalMinutes:0.0} min in all"));
         if (json is not null)
         {
