@@ -25,7 +25,7 @@ internal static class EdgeFaults
         string? json = args.Contains("--json") ? Arg("--json", "") : null;
         var dir = Directory.CreateTempSubdirectory("cv-edge-faults-").FullName;
         var clock = Stopwatch.StartNew();
-        void Say(string what) => Console.WriteLine(FormattableString.Invariant($"[{clock.Elapsed.TotalSeconds,6:0.0} s] {what}"));
+        void Say(string what) => Console.WriteLine(FormattableString.Invariant($"[{clock.Elapsed.TotalSeconds,6:0.0} s {DateTime.UtcNow:HH:mm:ss}] {what}"));
 
         var options = new EdgeSystemOptions
         {
@@ -44,7 +44,8 @@ internal static class EdgeFaults
         finally
         {
             await system.DisposeAsync();
-            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            if (Environment.GetEnvironmentVariable("CINEMAVISION_KEEP_RUN") is null) { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } }
+            else Console.WriteLine($"kept the run's folder: {dir}");
         }
     }
 
@@ -109,9 +110,19 @@ internal static class EdgeFaults
             var ledger = system.Centre.LedgerOf(EdgeSystem.AgentId);
             foreach (var g in outbox.Events.Where(e => !ledger.ContainsKey(e.Key)).GroupBy(e => (e.Value.State, e.Value.Type)))
             {
-                Say($"  not stored: {g.Count()} {g.Key.Type} in outbox state {g.Key.State}");
+                Say($"  not stored: {g.Count()} {g.Key.Type} in outbox state {g.Key.State}, at {g.Min(e => e.Value.At):HH:mm:ss.fff}..{g.Max(e => e.Value.At):HH:mm:ss.fff}");
             }
+
+            var stored = outbox.Events.Where(e => ledger.ContainsKey(e.Key)).ToList();
+            if (stored.Count > 0) Say($"  stored: {stored.Count}, at {stored.Min(e => e.Value.At):HH:mm:ss.fff}..{stored.Max(e => e.Value.At):HH:mm:ss.fff}; ledger stored_at {ledger.Values.Min():HH:mm:ss.fff}..{ledger.Values.Max():HH:mm:ss.fff}");
         }
+        if (Environment.GetEnvironmentVariable("CINEMAVISION_KEEP_RUN") is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(system.Directory, "agent.log"), system.Agent.Log.Tail(2000));
+            await File.WriteAllTextAsync(Path.Combine(system.Directory, "centre.log"), system.Centre.Log.Tail(2000));
+            await File.WriteAllLinesAsync(Path.Combine(system.Directory, "proxy.log"), proxy.Trace);
+        }
+
         Console.WriteLine(FormattableString.Invariant($"edge-faults: {counts.Produced} produced, {counts.Stored} stored, {counts.Lost} lost, {counts.Doubled} doubled; {killed} SIGKILLs, centre down {outage.TotalSeconds:0.0} s; {clock.Elapsed.TotalMinutes:0.0} min in all"));
         if (json is not null)
         {

@@ -98,6 +98,51 @@ public sealed class CentreClientTests : IAsyncLifetime
         Assert.Contains(logger.Lines, l => l.Contains("ev-taken", StringComparison.Ordinal) && l.Contains("409", StringComparison.Ordinal));
     }
 
+    /// <summary>Answers the first batch uploads itself (as a proxy in front of a dead centre might), then passes requests on.</summary>
+    private sealed class AnsweringInsteadOfTheCentre(Queue<Func<HttpResponseMessage>> answers) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            request.RequestUri!.AbsolutePath.EndsWith("/ingest/batches", StringComparison.Ordinal) && answers.TryDequeue(out var answer)
+                ? Task.FromResult(answer())
+                : base.SendAsync(request, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Uploader_A2xxThatIsNotTheCentresReceiptForTheBatch_LeavesItPending_StandInProxyAnswers()
+    {
+        // Regression: a proxy in front of a dead centre answered 200 with an empty body, and the agent marked events sent
+        // that the centre never stored. A batch now counts as stored only on the centre's receipt naming it.
+        await using var system = await EdgeSystem.StartAsync(_dir, startAgent: false);
+        var options = Options(system);
+        var answers = new Queue<Func<HttpResponseMessage>>(
+        [
+            () => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]) },
+            () => new HttpResponseMessage(HttpStatusCode.OK) { Content = JsonContent.Create(new IngestResult("another-batch", 1, 0)) },
+            () => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("<html>Welcome to the hotel network</html>") },
+        ]);
+        using var centre = new CentreClient(options, new AnsweringInsteadOfTheCentre(answers));
+        using var outbox = new EventOutbox(Path.Combine(_dir, "outbox-receipt"), new OutboxLimits(), TimeProvider.System, NullLogger<EventOutbox>.Instance);
+        var now = DateTimeOffset.UtcNow;
+        outbox.Add([new OccupancySample("occ-receipt", EdgeSystem.SiteId, "aud-1", "cam-1", now, 3, 2, 10, 0, 0.9)]);
+        var logger = new ListLogger<Uploader>();
+        using var uploader = new Uploader(outbox, centre, options, new AgentMetrics(), TimeProvider.System, logger);
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(Uploader.SendOutcome.Failed, await uploader.SendOnceAsync(CancellationToken.None));
+            Assert.Equal(1, outbox.Stats().Pending);
+        }
+
+        Assert.Contains(logger.Lines, l => l.Contains("no receipt (empty body)", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.Contains("a receipt for batch another-batch", StringComparison.Ordinal));
+        Assert.DoesNotContain("occ-receipt", system.Centre.LedgerOf(EdgeSystem.AgentId).Keys);
+
+        // The real centre's answer carries the receipt: now it is stored and marked sent.
+        Assert.Equal(Uploader.SendOutcome.Sent, await uploader.SendOnceAsync(CancellationToken.None));
+        Assert.Equal(0, outbox.Stats().Pending);
+        Assert.Contains("occ-receipt", system.Centre.LedgerOf(EdgeSystem.AgentId).Keys);
+    }
+
     [Fact]
     public async Task CapturedReference_IsUploadedToTheCentre_AndPulledBackByAFreshAgent()
     {

@@ -99,7 +99,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CentreAnswering429Then500ForAWhile_AgentBacksOffAndCatchesUp()
+    public async Task CentreAnswering429Then500ThenUnreachableBehindTheProxy_AgentBacksOffAndCatchesUp()
     {
         await using var system = await EdgeSystem.StartAsync(_dir, new EdgeSystemOptions { Proxy = true });
         var proxy = system.Proxy!;
@@ -114,6 +114,15 @@ public sealed class FaultTests(ITestOutputHelper output) : IAsyncLifetime
         long faulted = proxy.Faulted;
         proxy.Mode = FaultMode.Forward;
         faultWindow.Stop();
+
+        // The centre dies behind the proxy (502s): nothing produced meanwhile may count as stored until the centre's
+        // receipt says so (regression: an empty 200 from the proxy once marked events sent that were never stored).
+        await system.Centre.StopAsync(kill: true);
+        long beforeOutage = system.Agent.ReadOutbox().Produced;
+        await system.WaitForProducedAsync(beforeOutage + 5, Long);
+        Assert.True(system.Agent.ReadOutbox().Pending > 0, "events produced with the centre dead were marked sent");
+        Assert.True(proxy.Unreachable > 0, "the agent did not try while the centre was down");
+        await system.Centre.StartAsync();
         var counts = await FinishAsync(system);
 
         output.WriteLine($"{faulted} requests refused in {faultWindow.Elapsed.TotalSeconds:0} s");

@@ -34,6 +34,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private long _forwarded;
     private long _faulted;
     private long _held;
+    private long _unreachable;
 
     public FaultProxy(Uri target, int? port = null)
     {
@@ -50,6 +51,18 @@ public sealed class FaultProxy : IAsyncDisposable
     public long Forwarded => Interlocked.Read(ref _forwarded);
     public long Faulted => Interlocked.Read(ref _faulted);
     public long Held => Interlocked.Read(ref _held);
+
+    /// <summary>Requests answered 502/504 because the centre could not be reached.</summary>
+    public long Unreachable => Interlocked.Read(ref _unreachable);
+
+    /// <summary>What the proxy did with each faultable request (time, method, path, mode, outcome), for diagnosis.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Trace { get; } = new();
+
+    private void Note(string what)
+    {
+        Trace.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {what}");
+        while (Trace.Count > 5000) Trace.TryDequeue(out _);
+    }
 
     /// <summary>Completes when an answer is being held (the moment to kill the agent).</summary>
     public TaskCompletionSource Holding { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -85,6 +98,7 @@ public sealed class FaultProxy : IAsyncDisposable
         bool faultable = path.StartsWith("/api/v1/ingest", StringComparison.Ordinal) || path.StartsWith("/api/v1/evidence", StringComparison.Ordinal);
         var mode = faultable ? Mode : FaultMode.Forward;
         var response = context.Response;
+        var tag = $"{context.Request.HttpMethod} {path} from {context.Request.RemoteEndPoint} ({mode})";
         try
         {
             if (mode is FaultMode.TooManyRequests or FaultMode.ServerError)
@@ -96,6 +110,7 @@ public sealed class FaultProxy : IAsyncDisposable
                 var problem = System.Text.Encoding.UTF8.GetBytes(mode == FaultMode.TooManyRequests ? "{\"title\":\"Too many requests\",\"status\":429}" : "{\"title\":\"Internal error (injected)\",\"status\":500}");
                 await response.OutputStream.WriteAsync(problem);
                 response.Close();
+                Note($"{tag}: answered {response.StatusCode} (injected)");
                 return;
             }
 
@@ -118,10 +133,20 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 answer = await _http.SendAsync(request);
             }
-            catch (HttpRequestException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
-                // The centre is down: the agent sees a failed connection as it would without the proxy.
-                response.Abort();
+                // The centre is down (or silent): answer as a reverse proxy in front of it does, 502 (504 on a timeout).
+                // Not HttpListenerResponse.Abort(): the managed listener writes the pending headers, a 200 with an empty
+                // body, before it closes the connection, which is not what a dead centre looks like.
+                Interlocked.Increment(ref _unreachable);
+                var status = ex is TaskCanceledException ? 504 : 502;
+                Note($"{tag}: centre unreachable ({ex.Message}); answered {status}");
+                response.StatusCode = status;
+                response.ContentType = "application/problem+json";
+                var problem = System.Text.Encoding.UTF8.GetBytes($"{{\"title\":\"The centre is unreachable (proxy)\",\"status\":{status}}}");
+                response.ContentLength64 = problem.Length;
+                await response.OutputStream.WriteAsync(problem);
+                response.Close();
                 return;
             }
 
@@ -144,12 +169,15 @@ public sealed class FaultProxy : IAsyncDisposable
                 }
 
                 response.ContentLength64 = bytes.Length;
+                Note($"{tag}: centre answered {(int)answer.StatusCode}; passing it on");
                 await response.OutputStream.WriteAsync(bytes);
                 response.Close();
+                Note($"{tag}: answer {(int)answer.StatusCode} written");
             }
         }
         catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException)
         {
+            Note($"{tag}: {ex.GetType().Name} {ex.Message}");
             // The agent went away (killed) while we answered.
         }
     }

@@ -341,7 +341,7 @@ public sealed class AgentProcess : IAsyncDisposable
 
     public async Task StartAsync(bool waitForConfiguration = true)
     {
-        _process = Processes.Start(AgentDll, ["--config", ConfigFile], new Dictionary<string, string> { ["CINEMAVISION_LOG_FORMAT"] = "text" }, Log);
+        _process = Processes.Start(AgentDll, ["--config", ConfigFile], new Dictionary<string, string> { ["CINEMAVISION_LOG_FORMAT"] = "text", ["Logging__LogLevel__CinemaVision.Edge.Upload"] = "Debug" }, Log);
         Starts++;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await Processes.WaitUntilAsync(async () =>

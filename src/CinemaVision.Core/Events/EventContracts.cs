@@ -293,3 +293,15 @@ public sealed record IngestBatch(
     public IReadOnlyList<T> Of<T>()
         where T : EdgeEvent => [.. Events.OfType<T>()];
 }
+
+/// <summary>
+/// The centre's receipt for a stored batch (the body of its 200 answer): how many events were new and how many it had
+/// already. The agent marks a batch sent only on a receipt that names the batch and accounts for every event in it,
+/// so a 2xx from anything but the centre (a proxy, a captive portal, a half-closed connection) never counts as stored.
+/// </summary>
+public sealed record IngestResult(string BatchId, int Accepted, int Duplicates)
+{
+    /// <summary>True when this receipt is the centre's answer for <paramref name="batch"/>: same id, every event counted.</summary>
+    public bool Acknowledges(IngestBatch batch) =>
+        string.Equals(BatchId, batch.BatchId, StringComparison.Ordinal) && Accepted >= 0 && Duplicates >= 0 && Accepted + Duplicates == batch.ItemCount;
+}

@@ -24,8 +24,8 @@ public sealed class CentreException(string message) : Exception(message)
     }
 }
 
-/// <summary>What the centre answered to one request: its status, when to try again, and the problem it named.</summary>
-public sealed record CentreAnswer(HttpStatusCode Status, TimeSpan? RetryAfter, string? Problem)
+/// <summary>What the centre answered to one request: its status, when to try again, the problem it named, and (batches) its receipt.</summary>
+public sealed record CentreAnswer(HttpStatusCode Status, TimeSpan? RetryAfter, string? Problem, IngestResult? Receipt = null)
 {
     public bool IsSuccess => (int)Status is >= 200 and < 300;
 }
@@ -164,7 +164,19 @@ public sealed partial class CentreClient : IDisposable
     {
         using var content = new StringContent(JsonSerializer.Serialize(batch, IngestJson.Options), Encoding.UTF8, "application/json");
         using var response = await _http.PostAsync(new Uri("/api/v1/ingest/batches", UriKind.Relative), content, cancellationToken);
-        return await AnswerAsync(response, cancellationToken);
+        var answer = await AnswerAsync(response, cancellationToken);
+        if (!answer.IsSuccess) return answer;
+
+        // The receipt: a 2xx counts only with the centre's account of this batch (see IngestResult.Acknowledges).
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            return answer with { Receipt = body.Length == 0 ? null : JsonSerializer.Deserialize<IngestResult>(body, IngestJson.Options) };
+        }
+        catch (JsonException)
+        {
+            return answer with { Problem = body.Length > 300 ? body[..300] : body };
+        }
     }
 
     private static async Task<CentreAnswer> AnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)

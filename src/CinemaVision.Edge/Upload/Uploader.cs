@@ -201,6 +201,15 @@ public sealed partial class Uploader : BackgroundService
         var started = _time.GetTimestamp();
         var answer = await _centre.PostBatchAsync(batch, cancellationToken);
         _metrics.UploadSeconds.Observe(_time.GetElapsedTime(started).TotalSeconds);
+        LogBatchAnswer(_logger, batch.BatchId, pending.Count, (int)answer.Status);
+        if (answer.IsSuccess && answer.Receipt?.Acknowledges(batch) != true)
+        {
+            // A 2xx that is not the centre's receipt for this batch (a proxy or portal answering for it, a connection cut
+            // mid-answer): nothing is known to be stored, so nothing is marked sent; the centre's ledger makes the retry safe.
+            var receipt = answer.Receipt is { } r ? $"a receipt for batch {r.BatchId} with {r.Accepted} + {r.Duplicates} events" : $"no receipt ({(string.IsNullOrEmpty(answer.Problem) ? "empty body" : answer.Problem)})";
+            return Failed(answer with { Problem = $"{receipt}, not for batch {batch.BatchId} of {pending.Count} events; is something other than the centre answering at {_options.CentralUrl}?" }, "batch");
+        }
+
         if (answer.IsSuccess)
         {
             _outbox.MarkSent([.. pending.Select(p => p.Seq)]);
@@ -253,6 +262,9 @@ public sealed partial class Uploader : BackgroundService
         else LogUploadFailed(_logger, reason, _failures, _retryWait.TotalSeconds);
         return SendOutcome.Failed;
     }
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Debug, Message = "Batch {BatchId} ({Count} events): HTTP {Status}")]
+    private static partial void LogBatchAnswer(ILogger logger, string batchId, int count, int status);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Upload failed ({Reason}); attempt {Failures}, retrying in {Seconds:0.0} s")]
     private static partial void LogUploadFailed(ILogger logger, string reason, int failures, double seconds);

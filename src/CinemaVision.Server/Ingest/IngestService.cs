@@ -6,9 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace CinemaVision.Server.Ingest;
 
-/// <summary>The outcome of storing one batch.</summary>
-public sealed record IngestResult(string BatchId, int Accepted, int Duplicates);
-
 /// <summary>The batch was refused whole because a backlog is at its bound (answered 429 with Retry-After).</summary>
 public sealed class IngestBackpressureException(BacklogRefusal refusal) : Exception(refusal.Detail)
 {
