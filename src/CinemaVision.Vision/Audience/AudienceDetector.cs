@@ -93,8 +93,10 @@ public sealed class AudienceDetector : IObjectDetector
     /// <param name="keepPerspective">A camera keeps the perspective it fitted for later frames; a folder of unrelated images (evaluation) fits one per image.</param>
     /// <param name="threads">Tiles run at once (default: one per core).</param>
     /// <param name="intraOpThreads">ONNX Runtime threads per run: 2 lets one large region (the survey) use both cores of a small box.</param>
-    public AudienceDetector(AudienceModels? models = null, CameraPipelineOptions? pipeline = null, AudienceScene? scene = null, bool keepPerspective = true, ModelCatalog? catalog = null, int threads = 0, int intraOpThreads = 1)
+    /// <param name="makeDetector">Builds a detector from options (an agent shares one session per model across its cameras); default loads its own.</param>
+    public AudienceDetector(AudienceModels? models = null, CameraPipelineOptions? pipeline = null, AudienceScene? scene = null, bool keepPerspective = true, ModelCatalog? catalog = null, int threads = 0, int intraOpThreads = 1, Func<DetectionOptions, TiledDetector>? makeDetector = null)
     {
+        var make = makeDetector ?? (o => DetectorFactory.Create(o, catalog));
         models ??= AudienceModels.Default;
         pipeline ??= CameraPipelineOptions.Default;
         _options = pipeline.Audience;
@@ -110,7 +112,7 @@ public sealed class AudienceDetector : IObjectDetector
         {
             if (!models.HeadModelOff)
             {
-                _heads = DetectorFactory.Create(new DetectionOptions
+                _heads = make(new DetectionOptions
                 {
                     Model = models.HeadModel,
                     Tiling = TilingMode.Full,
@@ -118,7 +120,7 @@ public sealed class AudienceDetector : IObjectDetector
                     MaxObjectInputPixels = _options.MaxHeadInputRatio * _options.TargetHeadPixels,
                     TileParallelism = parallel,
                     IntraOpThreads = Math.Max(1, intraOpThreads),
-                }, catalog);
+                });
                 if (!_heads.Info.Gives(ObjectClass.Head))
                 {
                     throw new ModelAssetException(models.HeadModel, $"is configured as the head model but gives {string.Join(", ", _heads.Info.Classes)}, not heads");
@@ -127,12 +129,12 @@ public sealed class AudienceDetector : IObjectDetector
 
             if (models.FaceModel is { } face)
             {
-                _faces = DetectorFactory.Create(new DetectionOptions { Model = face, Tiling = TilingMode.Tiled, Merge = lowMerge with { DefaultScoreThreshold = _scores.Face, ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Face] = _scores.Face } }, TileParallelism = parallel }, catalog);
+                _faces = make(new DetectionOptions { Model = face, Tiling = TilingMode.Tiled, Merge = lowMerge with { DefaultScoreThreshold = _scores.Face, ScoreThresholds = new Dictionary<ObjectClass, float> { [ObjectClass.Face] = _scores.Face } }, TileParallelism = parallel });
             }
 
             if (models.PersonModel is { } person)
             {
-                _people = DetectorFactory.Create(new DetectionOptions { Model = person, Tiling = TilingMode.Tiled, Merge = DetectionOptions.DefaultMerge with { ScoreThresholds = new Dictionary<ObjectClass, float>(DetectionOptions.DefaultMerge.ScoreThresholds) { [ObjectClass.Person] = _scores.Person } }, TileParallelism = parallel }, catalog);
+                _people = make(new DetectionOptions { Model = person, Tiling = TilingMode.Tiled, Merge = DetectionOptions.DefaultMerge with { ScoreThresholds = new Dictionary<ObjectClass, float>(DetectionOptions.DefaultMerge.ScoreThresholds) { [ObjectClass.Person] = _scores.Person } }, TileParallelism = parallel });
             }
 
             if (_heads is null && _faces is null && _people is null)

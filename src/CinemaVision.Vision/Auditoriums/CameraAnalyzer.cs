@@ -43,6 +43,12 @@ public sealed record AnalyzerOptions
     /// <summary>Watching passes run on frames at most this wide (a main stream is scaled down when there is no substream).</summary>
     public int WatchWidth { get; init; } = 960;
 
+    /// <summary>
+    /// A watching frame at most this share larger than one tile row (or column) is shrunk to fit it
+    /// (<see cref="TilePlanner.FitScale"/>): half the tiles of a 704x480 substream for 13 % of its resolution; 0 = never.
+    /// </summary>
+    public float WatchFitTolerance { get; init; } = 0.15f;
+
     /// <summary>Watching passes reuse the detections of tiles whose pixels have not changed.</summary>
     public bool ReuseUnchangedTiles { get; init; } = true;
 
@@ -92,6 +98,7 @@ public sealed class CameraAnalyzer : IDisposable
     private readonly Dictionary<(SizeI Size, bool Watch), Detectors> _detectors = [];
     private readonly Dictionary<SizeI, FrameProbe> _probes = [];
     private readonly Dictionary<SizeI, AudienceDetector> _audience = [];
+    private SizeI? _watchTile;
     private long _watchPasses;
     private SizeI? _watchedSize;
 
@@ -135,7 +142,7 @@ public sealed class CameraAnalyzer : IDisposable
 
     public CameraAnalysis Analyze(Mat bgr, DateTimeOffset at, ShowingContext showing, PassKind pass = PassKind.Occupancy)
     {
-        using var scaled = pass == PassKind.Watch && bgr.Width > _options.WatchWidth ? Downscale(bgr, _options.WatchWidth) : null;
+        using var scaled = pass == PassKind.Watch ? WatchFrame(bgr) : null;
         var frameMat = scaled ?? bgr;
         var size = new SizeI(frameMat.Width, frameMat.Height);
         var view = _camera.ScaledTo(size);
@@ -223,6 +230,20 @@ public sealed class CameraAnalyzer : IDisposable
         return (raw, stats);
     }
 
+    /// <summary>The frame a watching pass runs on (null: the frame itself): at most <see cref="AnalyzerOptions.WatchWidth"/> wide, shrunk to fit whole tiles within the tolerance.</summary>
+    private Mat? WatchFrame(Mat bgr)
+    {
+        double scale = bgr.Width > _options.WatchWidth ? (double)_options.WatchWidth / bgr.Width : 1;
+        if (_options.WatchFitTolerance > 0 && _givenPeople is null)
+        {
+            var size = new SizeI((int)Math.Round(bgr.Width * scale), (int)Math.Round(bgr.Height * scale));
+            _watchTile ??= DetectorsFor(size, _camera.ScaledTo(size), watch: true).People.Info.InputSize;
+            scale *= TilePlanner.FitScale(size, _watchTile.Value, _options.WatchFitTolerance);
+        }
+
+        return scale < 1 ? Downscale(bgr, (int)Math.Round(bgr.Width * scale)) : null;
+    }
+
     private static Mat Downscale(Mat bgr, int width)
     {
         var small = new Mat();
@@ -276,7 +297,7 @@ public sealed class CameraAnalyzer : IDisposable
     {
         if (Pipeline.Options.SeatsFrom != ObjectClass.Head) return null;
         if (_audience.TryGetValue(size, out var made)) return made;
-        made = new AudienceDetector(_options.Audience, Pipeline.Options, AudienceScene.Of(view, Pipeline.Options.Audience));
+        made = new AudienceDetector(_options.Audience, Pipeline.Options, AudienceScene.Of(view, Pipeline.Options.Audience), makeDetector: _makeDetector);
         _audience[size] = made;
         return made;
     }

@@ -121,6 +121,25 @@ public class TilePlannerTests
         Assert.InRange(backPersonInModelPixels, 96 / 1.5f, 96 * 1.5f);
     }
 
+    [Theory]
+    [InlineData(704, 480, 0.15f, 416f / 480)] // a substream: two rows of tiles become one
+    [InlineData(960, 540, 0.15f, 1f)]         // 23 % too tall: not worth the resolution
+    [InlineData(416, 416, 0.15f, 1f)]         // already one tile
+    [InlineData(300, 200, 0.15f, 1f)]         // smaller than a tile: never enlarged here
+    [InlineData(470, 470, 0.15f, 416f / 470)] // both ways at once: four tiles become one
+    [InlineData(704, 480, 0f, 1f)]            // switched off
+    public void FitScale_ShrinksAFrameJustOverOneTileToOneTile_WithinTheTolerance(int width, int height, float tolerance, float expected)
+    {
+        var scale = TilePlanner.FitScale(new SizeI(width, height), Model416, tolerance);
+        Assert.Equal(expected, scale, 4);
+
+        var options = new TilingOptions { TileSizes = [416], Overlap = 0.2f, FullFrame = false };
+        var before = TilePlanner.Plan(new SizeI(width, height), Model416, options).Tiles.Count;
+        var after = TilePlanner.Plan(new SizeI((int)MathF.Round(width * scale), (int)MathF.Round(height * scale)), Model416, options).Tiles.Count;
+        if (scale < 1) Assert.True(after * 2 <= before, $"{before} tiles before, {after} after");
+        else Assert.Equal(before, after);
+    }
+
     [Fact]
     public void PerspectiveModel_Interpolates_AndNeedsTwoReferences()
     {
