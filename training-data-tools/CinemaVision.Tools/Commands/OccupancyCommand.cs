@@ -170,7 +170,21 @@ internal static class OccupancyCommand
 
         using var body = new StringContent(JsonSerializer.Serialize(batch, IngestJson.Options), System.Text.Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri("/api/v1/ingest/batches", UriKind.Relative), body).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode) throw new IOException($"ingest: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
+        var answer = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode) throw new IOException($"ingest: HTTP {(int)response.StatusCode} {answer}");
+        IngestResult? receipt = null;
+        try
+        {
+            receipt = answer.Length == 0 ? null : JsonSerializer.Deserialize<IngestResult>(answer, IngestJson.Options);
+        }
+        catch (JsonException)
+        {
+        }
+
+        if (receipt?.Acknowledges(batch) != true)
+        {
+            throw new IOException($"ingest: HTTP {(int)response.StatusCode} without the centre's receipt for batch {batch.BatchId} ({(answer.Length > 200 ? answer[..200] : answer)}); is {baseUrl} the central service?");
+        }
     }
 
     private static void PrintSeats(CameraView cam, CameraAnalysis analysis)
