@@ -81,6 +81,7 @@ public sealed record AlertRuleEntry(AlertRuleEdit Rule, bool Configured, bool Ch
 public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions> options, NotificationChannels channels, AuditLog audit, TimeProvider time)
 {
     private readonly Lock _gate = new();
+    private readonly OverrideTable _overrides = new(db, "alert_rule_overrides", "rule", time);
     private IReadOnlyList<AlertRuleEntry>? _entries;
     private IReadOnlyList<AlertRule>? _rules;
 
@@ -177,14 +178,7 @@ public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions
         if (problems.Count > 0) return problems;
         lock (_gate)
         {
-            using var c = db.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "INSERT OR REPLACE INTO alert_rule_overrides (name, rule, updated_by, updated_at) VALUES ($n, $r, $by, $at)";
-            cmd.Parameters.AddWithValue("$n", rule.Name);
-            cmd.Parameters.AddWithValue("$r", JsonSerializer.Serialize(rule, IngestJson.Options));
-            cmd.Parameters.AddWithValue("$by", by);
-            cmd.Parameters.AddWithValue("$at", time.GetUtcNow().ToUnixTimeMilliseconds());
-            cmd.ExecuteNonQuery();
+            _overrides.Write(rule.Name, JsonSerializer.Serialize(rule, IngestJson.Options), by);
             _entries = null;
         }
 
@@ -195,19 +189,15 @@ public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions
     /// <summary>Drops an administrator's change: a configured rule is as configured again, an added one is gone. Audit-logged.</summary>
     public bool Revert(string name, string by)
     {
-        int removed;
+        bool removed;
         lock (_gate)
         {
-            using var c = db.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "DELETE FROM alert_rule_overrides WHERE name = $n";
-            cmd.Parameters.AddWithValue("$n", name);
-            removed = cmd.ExecuteNonQuery();
+            removed = _overrides.Remove(name);
             _entries = null;
         }
 
-        if (removed > 0) audit.Write(by, "alert.rule-revert", name);
-        return removed > 0;
+        if (removed) audit.Write(by, "alert.rule-revert", name);
+        return removed;
     }
 
     private static string Describe(AlertRuleEdit r) => string.Create(CultureInfo.InvariantCulture,
@@ -217,16 +207,10 @@ public sealed class AlertRuleSettings(StateDatabase db, IOptions<AlertingOptions
     {
         if (_entries is not null) return;
         var changes = new Dictionary<string, (AlertRuleEdit Rule, string By, DateTimeOffset At)>(StringComparer.Ordinal);
-        using (var c = db.Open())
-        using (var cmd = c.CreateCommand())
+        foreach (var row in _overrides.All())
         {
-            cmd.CommandText = "SELECT rule, updated_by, updated_at FROM alert_rule_overrides ORDER BY updated_at, name";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                var rule = JsonSerializer.Deserialize<AlertRuleEdit>(r.GetString(0), IngestJson.Options)!;
-                changes[rule.Name] = (rule, r.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)));
-            }
+            var rule = JsonSerializer.Deserialize<AlertRuleEdit>(row.Value, IngestJson.Options)!;
+            changes[rule.Name] = (rule, row.By, row.At);
         }
 
         var entries = new List<AlertRuleEntry>();

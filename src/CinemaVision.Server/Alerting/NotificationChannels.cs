@@ -36,6 +36,7 @@ public sealed class NotificationChannels(IOptions<AlertingOptions> options, Stat
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly Lock _gate = new();
+    private readonly OverrideTable _overrides = new(db, "alert_channel_overrides", "settings", time);
     private State? _state;
 
     private sealed record State(
@@ -110,19 +111,15 @@ public sealed class NotificationChannels(IOptions<AlertingOptions> options, Stat
     /// <summary>Drops an administrator's change: the channel is as configured again (or gone when it was added). Audit-logged.</summary>
     public bool Revert(string name, string by)
     {
-        int removed;
+        bool removed;
         lock (_gate)
         {
-            using var c = db.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "DELETE FROM alert_channel_overrides WHERE name = $n";
-            cmd.Parameters.AddWithValue("$n", name);
-            removed = cmd.ExecuteNonQuery();
+            removed = _overrides.Remove(name);
             _state = null;
         }
 
-        if (removed > 0) audit.Write(by, "alert.channel-revert", name);
-        return removed > 0;
+        if (removed) audit.Write(by, "alert.channel-revert", name);
+        return removed;
     }
 
     private static Dictionary<string, string[]> Problems(IEnumerable<(string Field, string Message)> found) =>
@@ -132,14 +129,7 @@ public sealed class NotificationChannels(IOptions<AlertingOptions> options, Stat
     {
         lock (_gate)
         {
-            using var c = db.Open();
-            using var cmd = c.CreateCommand();
-            cmd.CommandText = "INSERT OR REPLACE INTO alert_channel_overrides (name, settings, updated_by, updated_at) VALUES ($n, $s, $by, $at)";
-            cmd.Parameters.AddWithValue("$n", name);
-            cmd.Parameters.AddWithValue("$s", settings);
-            cmd.Parameters.AddWithValue("$by", by);
-            cmd.Parameters.AddWithValue("$at", time.GetUtcNow().ToUnixTimeMilliseconds());
-            cmd.ExecuteNonQuery();
+            _overrides.Write(name, settings, by);
             _state = null;
         }
     }
@@ -162,29 +152,22 @@ public sealed class NotificationChannels(IOptions<AlertingOptions> options, Stat
         var webhooks = o.Webhooks.Select(w => w.Copy()).ToList();
         var mqtt = o.Mqtt?.Copy();
         var changes = new Dictionary<string, ChannelChange>(StringComparer.Ordinal);
-        using (var c = db.Open())
-        using (var cmd = c.CreateCommand())
+        foreach (var row in _overrides.All().OrderBy(r => r.Name, StringComparer.Ordinal))
         {
-            cmd.CommandText = "SELECT name, settings, updated_by, updated_at FROM alert_channel_overrides ORDER BY name";
-            using var r = cmd.ExecuteReader();
-            while (r.Read())
+            changes[row.Name] = new ChannelChange(row.By, row.At);
+            if (row.Name == "email")
             {
-                string name = r.GetString(0), settings = r.GetString(1);
-                changes[name] = new ChannelChange(r.GetString(2), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)));
-                if (name == "email")
-                {
-                    email = JsonSerializer.Deserialize<EmailChannelOptions>(settings, Json);
-                }
-                else if (name == "mqtt")
-                {
-                    mqtt = JsonSerializer.Deserialize<MqttChannelOptions>(settings, Json);
-                }
-                else if (JsonSerializer.Deserialize<WebhookChannelOptions>(settings, Json) is { } hook)
-                {
-                    var i = webhooks.FindIndex(w => w.Name == hook.Name);
-                    if (i >= 0) webhooks[i] = hook;
-                    else webhooks.Add(hook);
-                }
+                email = JsonSerializer.Deserialize<EmailChannelOptions>(row.Value, Json);
+            }
+            else if (row.Name == "mqtt")
+            {
+                mqtt = JsonSerializer.Deserialize<MqttChannelOptions>(row.Value, Json);
+            }
+            else if (JsonSerializer.Deserialize<WebhookChannelOptions>(row.Value, Json) is { } hook)
+            {
+                var i = webhooks.FindIndex(w => w.Name == hook.Name);
+                if (i >= 0) webhooks[i] = hook;
+                else webhooks.Add(hook);
             }
         }
 

@@ -237,7 +237,13 @@ public sealed class CameraAnalyzer : IDisposable
         if (_options.WatchFitTolerance > 0 && _givenPeople is null)
         {
             var size = new SizeI((int)Math.Round(bgr.Width * scale), (int)Math.Round(bgr.Height * scale));
-            _watchTile ??= DetectorsFor(size, _camera.ScaledTo(size), watch: true).People.Info.InputSize;
+            if (_watchTile is null)
+            {
+                // The watching model's tile size (read once; the agent's detectors share their session, so this loads nothing).
+                using var probe = _makeDetector(WatchOptionsFor(_camera.ScaledTo(size), _options, Pipeline.Options, _options.PersonModel));
+                _watchTile = probe.Info.InputSize;
+            }
+
             scale *= TilePlanner.FitScale(size, _watchTile.Value, _options.WatchFitTolerance);
         }
 
