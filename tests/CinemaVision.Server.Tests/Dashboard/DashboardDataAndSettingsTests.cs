@@ -120,6 +120,8 @@ public sealed class DashboardDataAndSettingsTests(DashboardHost host)
         // Filtered by reason.
         await page.Locator("#filter-reason").ClickAsync();
         await page.Locator(".mud-popover-open .mud-list-item", new() { HasText = "near the threshold" }).ClickAsync();
+        // The choice is applied on the server once the list has closed; only then does the search use it.
+        await Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
         await page.ClickAsync("#frames-search");
         await Expect(page.Locator("#frames-table [data-frame]")).ToHaveCountAsync(1);
         await Expect(page.Locator("#frames-table [data-frame=fr-e2e-1]")).ToHaveCountAsync(1);
